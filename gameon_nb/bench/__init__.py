@@ -1,0 +1,1 @@
+"""Side-by-side performance measurements; `benchmarks/*.py` and `gameon bench` run them."""
