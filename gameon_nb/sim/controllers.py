@@ -104,9 +104,10 @@ class Controller:
         """
         offset = np.zeros(3) if carried is None else s.gripper_pos - s.block_pos[carried]
         here = s.gripper_pos - offset
-        others = [c for c in range(len(COLOURS)) if c != carried]
+        held = held_block(s)
+        others = [c for c in range(len(COLOURS)) if c != held]
         safe = float(s.block_pos[others, 2].max()) + BLOCK_HALF + CLEARANCE
-        if carried is not None:
+        if held is not None:  # what hangs from the fingers must clear the blocks too
             safe += BLOCK_SIZE
         safe = float(np.clip(safe, 0.12, 0.3))
         if np.linalg.norm(np.asarray(xy) - here[:2]) > 0.02:

@@ -35,6 +35,10 @@ LEASH = np.array([0.03, 0.03, 0.03, 0.3])
 """How far a target may run ahead of the gripper, so pushing on an obstacle stays gentle."""
 PROPRIO_FIELDS = ("x", "y", "z", "cos_yaw", "sin_yaw", "opening", "vx", "vy", "vz", "vyaw")
 """What each entry of the `proprio` observation holds."""
+PROPRIO_HIGH = np.array([0.25, 0.25, 0.4, 1, 1, 0.1, 2, 2, 2, 10], dtype=np.float32)
+PROPRIO_LOW = -PROPRIO_HIGH * np.array([1, 1, 0, 1, 1, 0, 1, 1, 1, 1], dtype=np.float32)
+OBJECTS_HIGH = np.tile(np.array([2, 2, 1, 1, 1, 1, 1], dtype=np.float32), (len(COLOURS), 1))
+"""Bounds of block poses: anywhere on the floor (it is 4 m wide), unit quaternions."""
 
 Obs = dict[str, npt.NDArray[Any]]
 
@@ -78,8 +82,8 @@ class StackingEnv(gym.Env[Obs, npt.NDArray[np.float32]]):
 
         self.action_space = gym.spaces.Box(-1.0, 1.0, (5,), dtype=np.float32)
         spaces: dict[str, gym.Space[Any]] = {
-            "proprio": gym.spaces.Box(-np.inf, np.inf, (len(PROPRIO_FIELDS),), dtype=np.float32),
-            "objects": gym.spaces.Box(-np.inf, np.inf, (len(COLOURS), 7), dtype=np.float32),
+            "proprio": gym.spaces.Box(PROPRIO_LOW, PROPRIO_HIGH, dtype=np.float32),
+            "objects": gym.spaces.Box(-OBJECTS_HIGH, OBJECTS_HIGH, dtype=np.float32),
         }
         if config.pixels:
             h, w = config.image_size
@@ -199,8 +203,10 @@ class StackingEnv(gym.Env[Obs, npt.NDArray[np.float32]]):
         qvel = d.qvel[self._gripper_dof[:4]]
         opening = d.qpos[index.finger_qpos].sum()
         proprio = np.array([x, y, z, np.cos(yaw), np.sin(yaw), opening, *qvel], dtype=np.float32)
+        np.clip(proprio, PROPRIO_LOW, PROPRIO_HIGH, out=proprio)
         objects = d.qpos[index.block_qpos[:, None] + np.arange(7)].astype(np.float32)
         objects[:, 3:] *= np.where(objects[:, 3:4] < 0, -1.0, 1.0).astype(np.float32)
+        np.clip(objects, -OBJECTS_HIGH, OBJECTS_HIGH, out=objects)
         obs: Obs = {"proprio": proprio, "objects": objects}
         if self.config.pixels:
             for camera in self.config.cameras:
