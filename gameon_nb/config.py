@@ -18,7 +18,16 @@ import typing
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-__all__ = ["ConfigError", "RunConfig", "SimConfig", "from_dict", "override", "to_dict"]
+__all__ = [
+    "BootstrapConfig",
+    "ConfigError",
+    "DataConfig",
+    "RunConfig",
+    "SimConfig",
+    "from_dict",
+    "override",
+    "to_dict",
+]
 
 
 class ConfigError(ValueError):
@@ -49,14 +58,42 @@ class SimConfig:
     """Table reflections in observation images."""
     view_camera: str = "experimenter"
     """Camera of `env.render()`: the wide view shown to people and to the VLM."""
-    view_size: tuple[int, int] = (240, 320)
+    view_size: tuple[int, int] = (180, 240)
     """(height, width) of `env.render()` images."""
-    view_shadows: bool = True
-    """Shadows and reflections in `env.render()` images."""
+    view_shadows: bool = False
+    """Shadows and reflections in `env.render()` images (prettier, several times slower)."""
     spawn_half_extent: float = 0.12
     """Blocks spawn with x and y in [-e, e] metres."""
     min_block_distance: float = 0.08
     """Minimum distance between block centres at reset, in metres."""
+
+
+@dataclass(frozen=True)
+class DataConfig:
+    """What each stored episode keeps besides actions, proprio and scene states."""
+
+    frame_every: int = 5
+    """Keep frames every this many control steps, and at every skill's start and end."""
+    policy_frames: bool = True
+    """Keep the policy cameras' frames (SimConfig.cameras at image_size), for pixel learning."""
+    view_frames: bool = True
+    """Keep the experimenter camera's frames (at view_size), for viewing and judging."""
+
+
+@dataclass(frozen=True)
+class BootstrapConfig:
+    """The starting data set: scripted chains of base skills, with noise and failures."""
+
+    episodes: int = 200
+    """Episodes to write."""
+    noise: float = 0.1
+    """Standard deviation of Gaussian noise added to every scripted action."""
+    failure_rate: float = 0.2
+    """Chance that a skill execution is sabotaged (random actions, or giving up half-way)."""
+    max_chain: int = 3
+    """Longest chain of base skills in one episode (lengths are uniform from 1)."""
+    workers: int = 2
+    """Processes that simulate; episodes are written in seed order whatever this is."""
 
 
 @dataclass(frozen=True)
@@ -67,6 +104,10 @@ class RunConfig:
     """Seed of every random choice in the run."""
     sim: SimConfig = field(default_factory=SimConfig)
     """The simulated domain."""
+    data: DataConfig = field(default_factory=DataConfig)
+    """What episodes keep."""
+    bootstrap: BootstrapConfig = field(default_factory=BootstrapConfig)
+    """The starting data set."""
 
 
 C = TypeVar("C")

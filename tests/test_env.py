@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import gameon_nb
-from gameon_nb.config import ConfigError
+from gameon_nb.config import ConfigError, SimConfig
 from gameon_nb.sim import gl
 from gameon_nb.sim.env import WORKSPACE_HIGH, make_env
 from gameon_nb.sim.predicates import BLOCK_SIZE
@@ -119,7 +119,7 @@ def test_pixels_observations() -> None:
     assert env.observation_space.contains(obs)
     view = env.render()
     assert view is not None
-    assert view.shape == (240, 320, 3)
+    assert view.shape == (*SimConfig().view_size, 3)
     assert not np.array_equal(env.render_camera("top"), env.render_camera("front_left"))
     env.close()
 

@@ -1,0 +1,133 @@
+"""The bootstrap data set: scripted controllers running short random chains of base skills.
+
+    >>> stats = bootstrap(run_dir, RunConfig())      # what `gameon bootstrap` runs
+    >>> stats["episodes"], stats["steps_per_s"]
+
+This is the paper's "existing skill set": demonstrations of the base skills from fresh resets,
+with Gaussian action noise, and with some executions sabotaged (random actions, or giving up
+half-way with the gripper open) so the data holds failures as well as successes. Episode `i`
+depends only on (seed, i), and episodes are written in order, whatever the number of workers.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import time
+from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from gameon_nb.config import RunConfig
+from gameon_nb.data.episode import Episode
+from gameon_nb.data.recorder import Actor, record_episode
+from gameon_nb.data.store import EpisodeStore
+from gameon_nb.sim.controllers import scripted_controller
+from gameon_nb.sim.env import Obs, StackingEnv, make_env
+from gameon_nb.sim.scene import SceneState
+from gameon_nb.skills.skill import Skill, all_skills
+
+__all__ = ["bootstrap", "bootstrap_episode"]
+
+_ENV: StackingEnv | None = None
+
+
+def _episode_rng(seed: int, index: int) -> np.random.Generator:
+    return np.random.default_rng([seed, index, 0xB007])
+
+
+def _noisy_scripted(skill: Skill, rng: np.random.Generator, cfg: RunConfig) -> Actor:
+    """The skill's scripted controller with noise, sabotaged with chance `failure_rate`."""
+    controller = scripted_controller(skill.template, skill.colours, cfg.sim)
+    noise = cfg.bootstrap.noise
+    failure = (
+        rng.choice(["none", "random", "give_up"])
+        if rng.random() < cfg.bootstrap.failure_rate
+        else "none"
+    )
+    drift = rng.uniform(-1, 1, 5)
+    steps = 0
+
+    def act(obs: Obs, state: SceneState) -> np.ndarray:
+        nonlocal steps, drift
+        steps += 1
+        if failure == "random":
+            drift = np.clip(0.8 * drift + 0.4 * rng.normal(size=5), -1, 1)
+            return drift
+        if failure == "give_up" and steps > skill.duration // 2:
+            return np.array([0, 0, 0.3, 0, -1.0])
+        return controller(state) + noise * rng.normal(size=5)
+
+    return act
+
+
+def bootstrap_episode(env: StackingEnv, cfg: RunConfig, index: int) -> Episode:
+    """Episode `index` of the bootstrap data set of `cfg`."""
+    rng = _episode_rng(cfg.seed, index)
+    base = [s for s in all_skills() if s.kind == "base"]
+    chain = [
+        base[k] for k in rng.integers(len(base), size=rng.integers(1, cfg.bootstrap.max_chain + 1))
+    ]
+    return record_episode(
+        env,
+        chain,
+        lambda skill: _noisy_scripted(skill, rng, cfg),
+        seed=int(rng.integers(2**31)),
+        data=cfg.data,
+        task="; ".join(s.text for s in chain),
+        round=0,
+        source="scripted",
+    )
+
+
+def _worker_episode(args: tuple[RunConfig, int]) -> Episode:
+    global _ENV
+    cfg, index = args
+    if _ENV is None:
+        _ENV = make_env(cfg.sim)
+    return bootstrap_episode(_ENV, cfg, index)
+
+
+def _episodes(cfg: RunConfig, start: int, count: int) -> Iterator[Episode]:
+    jobs = [(cfg, start + i) for i in range(count)]
+    if cfg.bootstrap.workers <= 1:
+        yield from map(_worker_episode, jobs)
+        return
+    # spawn, not fork: a forked child inherits the parent's GL and thread state and can hang
+    # (seen under pytest and in Jupyter kernels, which run threads of their own)
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(cfg.bootstrap.workers, mp_context=context) as pool:
+        yield from pool.map(_worker_episode, jobs, chunksize=4)
+
+
+def bootstrap(run_dir: Path, cfg: RunConfig, progress: bool = True) -> dict[str, Any]:
+    """Append `cfg.bootstrap.episodes` episodes to the run's store; returns throughput stats.
+
+    Resumable: episodes already in the store count, so a killed bootstrap continues where it was.
+    """
+    store = EpisodeStore(Path(run_dir) / "episodes")
+    store.remove_stale_temporaries()
+    have = len(store)
+    todo = max(cfg.bootstrap.episodes - have, 0)
+    start, steps, successes, segments = time.perf_counter(), 0, 0, 0
+    bar = tqdm(total=todo, desc="bootstrap", unit="ep", disable=not progress)
+    for episode in _episodes(cfg, have, todo):
+        store.append(episode)
+        steps += episode.steps
+        outcome = episode.segment_success()
+        successes, segments = successes + sum(outcome), segments + len(outcome)
+        bar.update()
+    bar.close()
+    seconds = time.perf_counter() - start
+    return {
+        "episodes": len(store),
+        "written": todo,
+        "steps": steps,
+        "seconds": round(seconds, 2),
+        "steps_per_s": round(steps / seconds, 1) if seconds > 0 else 0.0,
+        "episodes_per_s": round(todo / seconds, 2) if seconds > 0 else 0.0,
+        "segment_success": round(successes / segments, 3) if segments else None,
+    }

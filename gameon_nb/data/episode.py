@@ -1,0 +1,71 @@
+"""`Episode`: one rollout of a task's skill sequence, as stored and as learned from.
+
+    >>> ep.skills, ep.segments          # ('grasp the red block', ...), ((0, 50), (50, 110))
+    >>> ep.states.block_pos.shape       # (T + 1, 3, 3): states before and after every action
+    >>> ep.frames["experimenter"].shape, ep.frame_steps   # (K, H, W, 3), state index of each
+
+`actions[t]` leads from `states[t]` to `states[t + 1]`; the segment (start, end) of a skill
+covers actions start..end-1, so the skill's outcome is judged on `states[end]`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+
+from gameon_nb.sim.scene import SceneState
+
+__all__ = ["Episode"]
+
+
+@dataclass
+class Episode:
+    """A stored rollout; `id` is assigned by the store on append."""
+
+    round: int
+    task: str
+    skills: tuple[str, ...]
+    segments: tuple[tuple[int, int], ...]
+    actions: npt.NDArray[np.float32]
+    proprio: npt.NDArray[np.float32]
+    """(T + 1, P) proprioception at every state."""
+    states: SceneState
+    frames: dict[str, npt.NDArray[np.uint8]] = field(default_factory=dict)
+    frame_steps: npt.NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, np.int64))
+    seed: int | None = None
+    source: str = ""
+    """Who acted: 'scripted', 'policy', ... (free text)."""
+    id: int | None = None
+
+    def __post_init__(self) -> None:
+        steps = len(self.actions)
+        if len(self.proprio) != steps + 1 or self.states.batch_shape != (steps + 1,):
+            raise ValueError(
+                f"an episode of {steps} actions needs {steps + 1} proprio rows and states, "
+                f"got {len(self.proprio)} and {self.states.batch_shape}"
+            )
+        if len(self.skills) != len(self.segments):
+            raise ValueError(f"{len(self.skills)} skills but {len(self.segments)} segments")
+        for start, end in self.segments:
+            if not 0 <= start <= end <= steps:
+                raise ValueError(f"segment {(start, end)} outside 0..{steps}")
+        for camera, frames in self.frames.items():
+            if len(frames) != len(self.frame_steps):
+                raise ValueError(
+                    f"{camera}: {len(frames)} frames for {len(self.frame_steps)} steps"
+                )
+
+    @property
+    def steps(self) -> int:
+        return len(self.actions)
+
+    def segment_success(self) -> list[bool]:
+        """Ground truth per skill segment: its predicate on the state its segment ends in."""
+        from gameon_nb.skills.skill import Skill
+
+        return [
+            bool(Skill.from_text(skill).success(self.states[end]))
+            for skill, (_, end) in zip(self.skills, self.segments, strict=True)
+        ]
