@@ -3,6 +3,8 @@
     $ gameon check-env --json          # Gymnasium's check_env + scripted success per template
     $ gameon bench sim --json          # env step and render speed against raw MuJoCo
     $ gameon snapshot --out scene.png  # a picture of a seeded scene
+    $ gameon bootstrap --run-dir runs/a --episodes 200   # the starting data set
+    $ gameon retrieve "pick up the red cube" --json      # free text -> library skill
 
 Each subcommand is a thin layer over a library function; `--json` prints its report as JSON.
 """
@@ -13,7 +15,11 @@ import argparse
 import json
 import sys
 from collections.abc import Callable, Sequence
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from gameon_nb.config import RunConfig
 
 __all__ = ["main"]
 
@@ -24,6 +30,60 @@ def _print(report: dict[str, Any], as_json: bool) -> None:
         return
     for key, value in report.items():
         print(f"{key}: {json.dumps(value) if isinstance(value, dict | list) else value}")
+
+
+def run_config(run_dir: Path, assignments: Sequence[str]) -> RunConfig:
+    """The run's config: its saved config.json (or the defaults), with `--set` overrides applied
+    and validated, saved back atomically."""
+    from gameon_nb.atomic import atomic_write_text
+    from gameon_nb.config import RunConfig, from_dict, override, to_dict
+
+    path = Path(run_dir) / "config.json"
+    config = from_dict(RunConfig, json.loads(path.read_text())) if path.exists() else RunConfig()
+    config = override(config, list(assignments))
+    atomic_write_text(path, json.dumps(to_dict(config), indent=2))
+    return config
+
+
+def _bootstrap(args: argparse.Namespace) -> int:
+    from gameon_nb.data.bootstrap import bootstrap
+    from gameon_nb.data.relabel import Relabeller
+    from gameon_nb.data.store import EpisodeStore
+    from gameon_nb.skills.library import SkillLibrary
+
+    named = {"episodes": args.episodes, "noise": args.noise, "failure_rate": args.failure_rate}
+    named |= {"workers": args.workers}
+    sets = [f"bootstrap.{k}={v}" for k, v in named.items() if v is not None]
+    if args.seed is not None:
+        sets.append(f"seed={args.seed}")
+    config = run_config(args.run_dir, [*sets, *args.set])
+    report = bootstrap(args.run_dir, config, progress=True)
+    library_path = Path(args.run_dir) / "library.json"
+    library = SkillLibrary.load(library_path) if library_path.exists() else SkillLibrary.initial()
+    relabel = Relabeller(EpisodeStore(Path(args.run_dir) / "episodes"))
+    for text in library.known():
+        library[text].reward_steps = relabel.reward_steps(text)
+    library.save(library_path)
+    _print(report, args.json)
+    return 0
+
+
+def _retrieve(args: argparse.Namespace) -> int:
+    from gameon_nb.skills.library import SkillLibrary
+    from gameon_nb.skills.retrieval import SkillRetriever
+
+    path = args.run_dir / "library.json" if args.run_dir else None
+    library = SkillLibrary.load(path) if path and path.exists() else SkillLibrary.initial()
+    kwargs = {} if args.threshold is None else {"threshold": args.threshold}
+    answers = [
+        a.to_json() for a in SkillRetriever(library.known(), **kwargs).retrieve_all(args.text)
+    ]
+    if args.json:
+        print(json.dumps(answers, indent=1))
+    for a in [] if args.json else answers:
+        got = a["skill"] or f"missing skill ({a['reason']})"
+        print(f"{a['text']!r} -> {got}  [score {a['score']:.3f}]")
+    return 0
 
 
 def _check_env(args: argparse.Namespace) -> int:
@@ -49,12 +109,22 @@ def _snapshot(args: argparse.Namespace) -> int:
 
     from gameon_nb.sim.env import make_env
 
-    env = make_env(view_size=(args.height, args.width))
+    env = make_env(view_size=(args.height, args.width), view_shadows=True)
     env.reset(seed=args.seed)
     mediapy.write_image(args.out, env.render_view(args.camera))
     env.close()
     print(args.out)
     return 0
+
+
+def _add_set(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="SECTION.FIELD=VALUE",
+        help="override a config field (validated); repeatable, e.g. --set sim.image_size=[96,96]",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -73,6 +143,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.set_defaults(run=_bench)
 
+    p = sub.add_parser("bootstrap", help="write the starting data set of scripted episodes")
+    p.add_argument("--run-dir", type=Path, required=True, help="run directory (made if missing)")
+    p.add_argument("--episodes", type=int, help="episodes the store should hold")
+    p.add_argument("--noise", type=float, help="std of Gaussian noise on scripted actions")
+    p.add_argument("--failure-rate", type=float, help="chance a skill execution is sabotaged")
+    p.add_argument("--workers", type=int, help="simulating processes")
+    p.add_argument("--seed", type=int, help="seed of the run")
+    _add_set(p)
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
+    p.set_defaults(run=_bootstrap)
+
+    p = sub.add_parser("retrieve", help="map free text to library skills (or missing skill)")
+    p.add_argument("text", nargs="+", help="instructions, e.g. 'pick up the red cube'")
+    p.add_argument("--run-dir", type=Path, help="match the run's library (default: initial)")
+    p.add_argument("--threshold", type=float, help="least score to accept a skill")
+    p.add_argument("--json", action="store_true", help="print a JSON list, one entry per text")
+    p.set_defaults(run=_retrieve)
+
     p = sub.add_parser("snapshot", help="write a picture of a seeded scene")
     p.add_argument("--out", default="scene.png", help="image file to write")
     p.add_argument("--seed", type=int, default=0)
@@ -84,9 +172,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    from gameon_nb.config import ConfigError
+
+    parser = build_parser()
+    args = parser.parse_args(argv)
     run: Callable[[argparse.Namespace], int] = args.run
-    return run(args)
+    try:
+        return run(args)
+    except ConfigError as error:
+        parser.error(str(error))
 
 
 if __name__ == "__main__":
