@@ -22,6 +22,8 @@ __all__ = [
     "BootstrapConfig",
     "ConfigError",
     "DataConfig",
+    "ExperimenterConfig",
+    "RoleConfig",
     "RunConfig",
     "SimConfig",
     "from_dict",
@@ -97,6 +99,69 @@ class BootstrapConfig:
 
 
 @dataclass(frozen=True)
+class RoleConfig:
+    """Which backend and model play one experimenter role; empty means the experimenter's own."""
+
+    backend: str = ""
+    """'gemini', 'openai', 'scripted' or 'replay'; empty: ExperimenterConfig.backend."""
+    model: str = ""
+    """Model id; empty: the backend's model in ExperimenterConfig."""
+    temperature: float = -1.0
+    """Sampling temperature; negative: ExperimenterConfig.temperature."""
+
+
+@dataclass(frozen=True)
+class ExperimenterConfig:
+    """The VLM experimenter: backends per role, retries, cache, budget, and call log."""
+
+    backend: str = "scripted"
+    """Default backend of every role: 'scripted' (offline), 'gemini', 'openai' or 'replay'."""
+    proposer: RoleConfig = field(default_factory=RoleConfig)
+    """Proposes the next task from the scene, the library and the history."""
+    decomposer: RoleConfig = field(default_factory=RoleConfig)
+    """Splits a task into steps in words."""
+    judge: RoleConfig = field(default_factory=RoleConfig)
+    """Judges a skill's success from frames."""
+    analyst: RoleConfig = field(default_factory=RoleConfig)
+    """Judges a skill's learning curve: learned, converged, add, keep training."""
+    gemini_model: str = "gemini-2.5-flash"
+    """Model id of the gemini backend."""
+    gemini_base_url: str = ""
+    """Base URL of the Gemini API; empty: $GEMINI_BASE_URL, else the SDK's default."""
+    openai_model: str = "gpt-4o-mini"
+    """Model id of the openai backend (for vLLM or Ollama, the served model's name)."""
+    openai_base_url: str = ""
+    """Base URL of an OpenAI-compatible server; empty: $OPENAI_BASE_URL, else api.openai.com."""
+    temperature: float = 0.0
+    """Sampling temperature of every role unless the role sets its own."""
+    timeout_s: float = 60.0
+    """Seconds before one request times out (a transient fault)."""
+    max_retries: int = 4
+    """Retries of a transient fault (429, 5xx, timeout, connection) before the call fails."""
+    backoff_s: float = 0.5
+    """First backoff before a retry; doubled each time, with jitter, up to backoff_max_s."""
+    backoff_max_s: float = 8.0
+    """Longest backoff between retries."""
+    cache: bool = True
+    """Answer a request seen before from the run's content-addressed cache."""
+    budget_usd: float = 5.0
+    """Spending cap of the run; a call that would pass it is refused with a clear message."""
+    prices: tuple[tuple[str, float, float], ...] = (
+        ("gemini-2.5-flash", 0.30, 2.50),
+        ("gemini-2.5-pro", 1.25, 10.0),
+        ("gpt-4o-mini", 0.15, 0.60),
+        ("gpt-4o", 2.50, 10.0),
+    )
+    """(model, USD per million input tokens, USD per million output tokens); unknown: free."""
+    replay_log: str = ""
+    """Call log (calls.jsonl) the replay backend answers from."""
+    replay_fallback: str = ""
+    """Backend asked when replay has no answer; empty: a miss is an error."""
+    judge_frames: int = 2
+    """Frames of a segment shown to the judge: 2 is its first and last frame."""
+
+
+@dataclass(frozen=True)
 class RunConfig:
     """Everything a run needs, resolved and saved in its run directory."""
 
@@ -108,6 +173,8 @@ class RunConfig:
     """What episodes keep."""
     bootstrap: BootstrapConfig = field(default_factory=BootstrapConfig)
     """The starting data set."""
+    experimenter: ExperimenterConfig = field(default_factory=ExperimenterConfig)
+    """The VLM experimenter."""
 
 
 C = TypeVar("C")
