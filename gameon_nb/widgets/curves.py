@@ -1,0 +1,255 @@
+"""Learning curves: per-skill success over rounds and training metrics over steps, live or static.
+
+    >>> curves = LearningCurves(library=run_dir); curves       # a plotly FigureWidget
+    >>> for row in learner.fit(2000): curves.append(row)         # rows with a "step" key
+    >>> curves_html(run_dir, metrics=rows)                       # SVG charts, no scripts
+
+`LearningCurves` wraps a plotly `FigureWidget` (plotly's own front end, no CDN) and carries the
+static twin in its display, like every gameon widget. Metrics whose name holds "loss" start
+visible; the others are one click away in the legend (their scales differ by orders).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from gameon_nb.widgets.library_view import LibrarySource, load_library
+from gameon_nb.widgets.markup import BOX, escape
+from gameon_nb.widgets.svg import line_chart_svg, svg_img
+
+__all__ = [
+    "LearningCurves",
+    "Series",
+    "curves_html",
+    "default_shown",
+    "metric_series",
+    "show_curves",
+    "success_series",
+]
+
+Series = dict[str, list[tuple[float, float]]]
+"""Named (x, y) points: skill -> (round, success rate), or metric -> (step, value)."""
+
+STEP = "step"
+
+
+def success_series(library: LibrarySource) -> Series:
+    """Each evaluated skill's (round, success rate) points, in library order."""
+    lib = load_library(library)
+    return {
+        text: [(float(s["round"]), float(s["rate"])) for s in record.success]
+        for text, record in lib.records.items()
+        if record.success
+    }
+
+
+def metric_series(rows: Iterable[Mapping[str, float]]) -> Series:
+    """Training metric rows (each with a "step") as one (step, value) series per metric."""
+    series: Series = {}
+    for row in rows:
+        if STEP not in row:
+            raise KeyError(f"a metrics row needs a {STEP!r}; got keys {sorted(row)}")
+        step = float(row[STEP])
+        for name, value in row.items():
+            if name != STEP:
+                series.setdefault(name, []).append((step, float(value)))
+    return series
+
+
+def default_shown(names: Iterable[str]) -> list[str]:
+    """Metrics shown at first: those named '*loss*', or all when none is."""
+    names = list(names)
+    return [n for n in names if "loss" in n] or names
+
+
+def curves_markup(
+    success: Series, metrics: Series, shown: Sequence[str] | None = None, *, width: int = 420
+) -> str:
+    """The static HTML of success and metric series (see `curves_html`)."""
+    shown = default_shown(metrics) if shown is None else [m for m in shown if m in metrics]
+    charts = []
+    if success:
+        svg = line_chart_svg(
+            success,
+            width=width,
+            y_range=(0.0, 1.0),
+            title="success rate",
+            x_label="round",
+            integer_x=True,
+        )
+        charts.append(svg_img(svg, "success rate per skill over rounds", "gameon-curve"))
+    for name in shown:
+        svg = line_chart_svg(
+            {name: metrics[name]},
+            width=width,
+            height=160,
+            title=name,
+            x_label="step",
+            markers=len(metrics[name]) <= 30,
+            legend=False,
+        )
+        charts.append(svg_img(svg, f"{name} over training steps", "gameon-curve"))
+    hidden = [m for m in metrics if m not in shown]
+    note = (
+        f'<div style="font-size:11px;color:#888">also logged: {escape(", ".join(hidden))}</div>'
+        if hidden
+        else ""
+    )
+    body = "".join(charts) or "<i>no evaluations or training metrics yet</i>"
+    return (
+        f'<div class="gameon-curves gameon-static" style="{BOX}">'
+        f'<div style="display:flex;flex-wrap:wrap;gap:8px">{body}</div>{note}</div>'
+    )
+
+
+def curves_html(
+    library: LibrarySource | None = None,
+    metrics: Iterable[Mapping[str, float]] | None = None,
+    *,
+    shown: Sequence[str] | None = None,
+    width: int = 420,
+) -> str:
+    """Static HTML of learning curves: success per skill over rounds, metrics over steps.
+
+    >>> curves_html(run_dir)                                   # success from library.json
+    >>> curves_html(metrics=learner.fit(500), shown=["critic_loss", "bc_loss"])
+
+    Charts are SVG images inline; `shown` picks the metrics drawn (default: the '*loss*' ones).
+    """
+    success = success_series(library) if library is not None else {}
+    return curves_markup(success, metric_series(metrics or []), shown, width=width)
+
+
+class LearningCurves:
+    """Live learning curves in a plotly FigureWidget; see the module docstring.
+
+    >>> curves = LearningCurves(run_dir); curves               # shows the widget
+    >>> curves.append({"step": 100, "critic_loss": 0.7}); curves.update(library=run_dir)
+    """
+
+    def __init__(
+        self,
+        library: LibrarySource | None = None,
+        metrics: Iterable[Mapping[str, float]] | None = None,
+        *,
+        shown: Sequence[str] | None = None,
+        height: int = 560,
+    ) -> None:
+        import plotly.graph_objects as go
+        from plotly.subplots import make_subplots
+
+        figure = make_subplots(
+            rows=2,
+            cols=1,
+            vertical_spacing=0.14,
+            subplot_titles=("success rate per skill", "training metrics"),
+        )
+        figure.update_layout(
+            height=height,
+            margin={"l": 50, "r": 20, "t": 40, "b": 40},
+            legend={"y": 1.0, "yanchor": "top"},
+            legend2={"y": 0.43, "yanchor": "top"},
+            template="plotly_white",
+        )
+        figure.update_xaxes(title_text="round", row=1, col=1)
+        figure.update_yaxes(range=[-0.02, 1.02], row=1, col=1)
+        figure.update_xaxes(title_text="step", row=2, col=1)
+        self.figure: Any = go.FigureWidget(figure)
+        """The plotly FigureWidget; put it in ipywidgets layouts as any widget."""
+        self.success: Series = {}
+        self.metrics: Series = {}
+        self.shown = list(shown) if shown is not None else None
+        self.update(library=library, metrics=metrics)
+
+    def update(
+        self,
+        library: LibrarySource | None = None,
+        metrics: Iterable[Mapping[str, float]] | None = None,
+    ) -> None:
+        """Replace the success curves (from a library) and/or the metrics (from rows)."""
+        if library is not None:
+            self.success = success_series(library)
+        if metrics is not None:
+            self.metrics = metric_series(metrics)
+        self._draw()
+
+    def append(self, *rows: Mapping[str, float]) -> None:
+        """Add training metric rows (each with a "step") and redraw the metrics."""
+        for name, points in metric_series(rows).items():
+            self.metrics.setdefault(name, []).extend(points)
+        self._draw()
+
+    def append_success(self, skill: str, round: int, rate: float) -> None:
+        """Add one evaluation of `skill` and redraw the success curves."""
+        if not 0.0 <= rate <= 1.0:
+            raise ValueError(f"a success rate is in [0, 1], got {rate}")
+        self.success.setdefault(skill, []).append((float(round), float(rate)))
+        self._draw()
+
+    def shown_metrics(self) -> list[str]:
+        return default_shown(self.metrics) if self.shown is None else list(self.shown)
+
+    def _draw(self) -> None:
+        traces = {(tr.legend or "legend", tr.name): tr for tr in self.figure.data}
+        shown = set(self.shown_metrics())
+        wanted = [("legend", name, points, 1, True) for name, points in self.success.items()]
+        wanted += [
+            ("legend2", name, points, 2, name in shown) for name, points in self.metrics.items()
+        ]
+        with self.figure.batch_update():
+            for legend, name, points, row, visible in wanted:
+                xs = [x for x, _ in points]
+                ys = [y if math.isfinite(y) else None for _, y in points]
+                trace = traces.get((legend, name))
+                if trace is None:
+                    self.figure.add_scatter(
+                        x=xs,
+                        y=ys,
+                        name=name,
+                        legend=legend,
+                        mode="lines+markers" if row == 1 else "lines",
+                        visible=True if visible else "legendonly",
+                        row=row,
+                        col=1,
+                    )
+                else:
+                    trace.x, trace.y = xs, ys
+
+    def to_html(self) -> str:
+        """The static twin (SVG charts) of what is plotted now."""
+        return curves_markup(self.success, self.metrics, self.shown_metrics())
+
+    def _repr_html_(self) -> str:
+        return self.to_html()
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+        bundle = self.figure._repr_mimebundle_(**kwargs)
+        data, metadata = bundle if isinstance(bundle, tuple) else (bundle, {})
+        return {"text/plain": repr(self), **data, "text/html": self.to_html()}, metadata
+
+    def __repr__(self) -> str:
+        return f"LearningCurves({len(self.success)} skills, {len(self.metrics)} metrics)"
+
+
+def show_curves(
+    library: LibrarySource | None = None,
+    metrics: Iterable[Mapping[str, float]] | None = None,
+    *,
+    static: bool = False,
+    **kwargs: Any,
+) -> None:
+    """Display LearningCurves, or their static HTML with `static=True`.
+
+    >>> show_curves(run_dir, metrics=rows)
+    >>> show_curves(run_dir, static=True)
+    """
+    from IPython.display import HTML, display
+
+    shown = (
+        HTML(curves_html(library, metrics, **kwargs))  # type: ignore[no-untyped-call]
+        if static
+        else LearningCurves(library, metrics, **kwargs)
+    )
+    display(shown)  # type: ignore[no-untyped-call]

@@ -1,0 +1,239 @@
+"""Small SVG charts for the static HTML twins: line charts, sparklines, per-segment reward lanes.
+
+    >>> svg = line_chart_svg({"lift": [(0, 0.1), (1, 0.6)]}, y_range=(0, 1), title="success")
+    >>> sparkline_svg([0.2, 0.5, 0.9])
+    >>> svg_img(svg, "success per round")      # <img> with a data: URI, safe under sanitizers
+
+Charts are returned as strings and shown through `<img src="data:image/svg+xml;...">`, which
+every notebook front end and HTML sanitizer lets through; nothing here needs a browser script.
+"""
+
+from __future__ import annotations
+
+import base64
+import math
+from collections.abc import Mapping, Sequence
+from html import escape
+
+__all__ = [
+    "PALETTE",
+    "colour",
+    "line_chart_svg",
+    "nice_ticks",
+    "reward_lanes_svg",
+    "sparkline_svg",
+    "svg_img",
+]
+
+PALETTE = (
+    "#1f77b4",
+    "#ff7f0e",
+    "#2ca02c",
+    "#d62728",
+    "#9467bd",
+    "#8c564b",
+    "#e377c2",
+    "#7f7f7f",
+    "#bcbd22",
+    "#17becf",
+)
+"""The categorical colours (plotly's and D3's default), shared with the front ends."""
+
+_FONT = "font-family='sans-serif' font-size='11' fill='#444'"
+
+
+def colour(index: int) -> str:
+    return PALETTE[index % len(PALETTE)]
+
+
+def nice_ticks(low: float, high: float, count: int = 5) -> list[float]:
+    """Round tick values covering [low, high], about `count` of them."""
+    if not math.isfinite(low) or not math.isfinite(high):
+        raise ValueError(f"tick range must be finite, got {low}, {high}")
+    if high <= low:
+        return [low]
+    raw = (high - low) / max(count - 1, 1)
+    magnitude = 10 ** math.floor(math.log10(raw))
+    step = next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw)
+    first = math.ceil(low / step - 1e-9) * step
+    ticks = []
+    value = first
+    while value <= high + 1e-9 * step:
+        ticks.append(round(value, 12))
+        value += step
+    return ticks
+
+
+def _label(value: float) -> str:
+    return f"{value:g}" if abs(value) < 1e5 else f"{value:.2g}"
+
+
+def _range(values: Sequence[float], fixed: tuple[float, float] | None) -> tuple[float, float]:
+    if fixed is not None:
+        return fixed
+    finite = [v for v in values if math.isfinite(v)]
+    if not finite:
+        return 0.0, 1.0
+    low, high = min(finite), max(finite)
+    if low == high:
+        return low - 0.5, high + 0.5
+    pad = 0.05 * (high - low)
+    return low - pad, high + pad
+
+
+def line_chart_svg(
+    series: Mapping[str, Sequence[tuple[float, float]]],
+    *,
+    width: int = 480,
+    height: int = 220,
+    y_range: tuple[float, float] | None = None,
+    title: str = "",
+    x_label: str = "",
+    markers: bool = True,
+    integer_x: bool = False,
+    legend: bool = True,
+) -> str:
+    """An SVG line chart of named (x, y) series, with axes, ticks and (optionally) a legend."""
+    left, right, top, bottom = 44, 18, 22 if title else 10, 30
+    legend_rows = len(series) if legend else 0
+    legend_height = 14 * legend_rows
+    plot_w, plot_h = width - left - right, height - top - bottom
+    total_h = height + legend_height
+    xs = [x for points in series.values() for x, _ in points]
+    ys = [y for points in series.values() for _, y in points]
+    x0, x1 = (min(xs), max(xs)) if xs else (0.0, 1.0)
+    if x0 == x1:
+        x0, x1 = x0 - 1, x1 + 1
+    y0, y1 = _range(ys, y_range)
+
+    def sx(x: float) -> float:
+        return left + (x - x0) / (x1 - x0) * plot_w
+
+    def sy(y: float) -> float:
+        return top + (1 - (y - y0) / (y1 - y0)) * plot_h
+
+    parts = [
+        f"<svg xmlns='http://www.w3.org/2000/svg' width='{width}' height='{total_h}' "
+        f"viewBox='0 0 {width} {total_h}'>",
+        f"<rect x='0' y='0' width='{width}' height='{total_h}' fill='white'/>",
+    ]
+    if title:
+        parts.append(f"<text x='{left}' y='14' {_FONT} font-weight='bold'>{escape(title)}</text>")
+    for tick in nice_ticks(y0, y1):
+        y = sy(tick)
+        parts.append(
+            f"<line x1='{left}' x2='{left + plot_w}' y1='{y:.1f}' y2='{y:.1f}' stroke='#eee'/>"
+            f"<text x='{left - 4}' y='{y + 4:.1f}' text-anchor='end' {_FONT}>{_label(tick)}</text>"
+        )
+    x_ticks = nice_ticks(x0, x1, 6)
+    if integer_x:
+        x_ticks = [tick for tick in x_ticks if tick == int(tick)]
+    for tick in x_ticks:
+        x = sx(tick)
+        parts.append(
+            f"<text x='{x:.1f}' y='{top + plot_h + 14}' text-anchor='middle' {_FONT}>"
+            f"{_label(tick)}</text>"
+        )
+    parts.append(
+        f"<rect x='{left}' y='{top}' width='{plot_w}' height='{plot_h}' fill='none' stroke='#999'/>"
+    )
+    if x_label:
+        parts.append(
+            f"<text x='{left + plot_w / 2:.1f}' y='{top + plot_h + 27}' text-anchor='middle' "
+            f"{_FONT}>{escape(x_label)}</text>"
+        )
+    for i, (name, points) in enumerate(series.items()):
+        col = colour(i)
+        finite = [(x, y) for x, y in points if math.isfinite(y)]
+        path = " ".join(f"{sx(x):.1f},{sy(y):.1f}" for x, y in finite)
+        parts.append(f"<polyline points='{path}' fill='none' stroke='{col}' stroke-width='1.5'/>")
+        if markers:
+            parts.extend(
+                f"<circle cx='{sx(x):.1f}' cy='{sy(y):.1f}' r='2.5' fill='{col}'/>"
+                for x, y in finite
+            )
+        if not legend:
+            continue
+        ly = height + 14 * i + 4
+        parts.append(
+            f"<rect x='{left}' y='{ly}' width='10' height='10' fill='{col}'/>"
+            f"<text x='{left + 14}' y='{ly + 9}' {_FONT}>{escape(name)}</text>"
+        )
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def sparkline_svg(
+    values: Sequence[float],
+    *,
+    width: int = 80,
+    height: int = 20,
+    y_range: tuple[float, float] = (0.0, 1.0),
+    stroke: str = "#1f77b4",
+) -> str:
+    """A tiny line of `values` (e.g. a skill's success rates over evaluations)."""
+    low, high = y_range
+    n = len(values)
+
+    def point(i: int, v: float) -> str:
+        x = 2 + (i / (n - 1) if n > 1 else 0.5) * (width - 4)
+        y = 2 + (1 - (min(max(v, low), high) - low) / (high - low)) * (height - 4)
+        return f"{x:.1f},{y:.1f}"
+
+    points = [point(i, v) for i, v in enumerate(values)]
+    body = f"<polyline points='{' '.join(points)}' fill='none' stroke='{stroke}'/>" if n > 1 else ""
+    last = (
+        f"<circle cx='{points[-1].split(',')[0]}' cy='{points[-1].split(',')[1]}' r='2' "
+        f"fill='{stroke}'/>"
+        if points
+        else ""
+    )
+    return (
+        f"<svg xmlns='http://www.w3.org/2000/svg' width='{width}' height='{height}' "
+        f"viewBox='0 0 {width} {height}'>"
+        f"<line x1='0' x2='{width}' y1='{height - 2}' y2='{height - 2}' stroke='#ddd'/>"
+        f"{body}{last}</svg>"
+    )
+
+
+def reward_lanes_svg(
+    lanes: Sequence[tuple[str, Sequence[float], tuple[int, int]]],
+    steps: int,
+    *,
+    width: int = 480,
+    lane_height: int = 28,
+) -> str:
+    """One lane per segment: its skill's reward at every step, the segment's own steps shaded."""
+    height = lane_height * len(lanes)
+    parts = [
+        f"<svg xmlns='http://www.w3.org/2000/svg' width='{width}' height='{height}' "
+        f"viewBox='0 0 {width} {height}'>",
+        f"<rect x='0' y='0' width='{width}' height='{height}' fill='white'/>",
+    ]
+    scale = width / max(steps, 1)
+    for i, (label, rewards, (start, end)) in enumerate(lanes):
+        col = colour(i)
+        top = i * lane_height
+        low, high = top + lane_height - 3, top + 14
+        parts.append(
+            f"<rect x='{start * scale:.1f}' y='{top + 1}' width='{(end - start) * scale:.1f}' "
+            f"height='{lane_height - 2}' fill='{col}' fill-opacity='0.12'/>"
+        )
+        points = []
+        for t, r in enumerate(rewards):
+            y = low + (high - low) * min(max(r, 0.0), 1.0)
+            points.append(f"{t * scale:.1f},{y:.1f} {(t + 1) * scale:.1f},{y:.1f}")
+        parts.append(
+            f"<polyline points='{' '.join(points)}' fill='none' stroke='{col}' "
+            "stroke-width='1.5'/>"
+            f"<text x='3' y='{top + 12}' {_FONT}>{escape(label)}</text>"
+        )
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def svg_img(svg: str, alt: str, css_class: str = "") -> str:
+    """An <img> showing `svg` from a data: URI."""
+    uri = "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode("ascii")
+    cls = f" class='{escape(css_class)}'" if css_class else ""
+    return f"<img{cls} src='{uri}' alt='{escape(alt)}' title='{escape(alt)}'>"
