@@ -86,6 +86,37 @@ def _retrieve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _judge_eval(args: argparse.Namespace) -> int:
+    import dataclasses
+
+    from gameon_nb.config import RunConfig, from_dict, override
+    from gameon_nb.data.store import EpisodeStore
+    from gameon_nb.experimenter import (
+        BackendConfigError,
+        Experimenter,
+        MissingDependencyError,
+        UnknownBackendError,
+        judge_agreement,
+    )
+
+    run_dir = Path(args.run_dir)
+    path = run_dir / "config.json"  # read, never written: judging does not change the run
+    config = from_dict(RunConfig, json.loads(path.read_text())) if path.exists() else RunConfig()
+    config = override(config, list(args.set))
+    judge = dataclasses.replace(config.experimenter.judge, backend=args.backend)
+    experimenter = dataclasses.replace(config.experimenter, judge=judge)
+    out = Path(args.out) if args.out else run_dir / "judge_eval" / args.backend
+    exp = Experimenter(experimenter, out, seed=config.seed)
+    store = EpisodeStore(run_dir / "episodes")
+    try:
+        report = judge_agreement(exp, store, args.segments, camera=config.sim.view_camera)
+    except (UnknownBackendError, BackendConfigError, MissingDependencyError) as error:
+        print(f"gameon judge-eval: {error}", file=sys.stderr)
+        return 2
+    _print(report | {"run_dir": str(run_dir), "call_log": str(out / "calls.jsonl")}, args.json)
+    return 0
+
+
 def _check_env(args: argparse.Namespace) -> int:
     from gameon_nb.sim.check import check_domain
 
@@ -160,6 +191,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--threshold", type=float, help="least score to accept a skill")
     p.add_argument("--json", action="store_true", help="print a JSON list, one entry per text")
     p.set_defaults(run=_retrieve)
+
+    p = sub.add_parser("judge-eval", help="agreement of a judge backend with ground truth")
+    p.add_argument("--run-dir", type=Path, required=True, help="run whose segments to judge")
+    p.add_argument("--backend", default="scripted", help="judge backend (scripted: the reference)")
+    p.add_argument("--segments", type=int, help="judge only the first N segments")
+    p.add_argument("--out", type=Path, help="call log and cache (default RUN_DIR/judge_eval/NAME)")
+    _add_set(p)
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
+    p.set_defaults(run=_judge_eval)
 
     p = sub.add_parser("snapshot", help="write a picture of a seeded scene")
     p.add_argument("--out", default="scene.png", help="image file to write")
