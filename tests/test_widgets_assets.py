@@ -1,0 +1,75 @@
+"""Front-end assets: found packaged or in the checkout, valid ESM, and SVG helpers' output."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import tomllib
+from pathlib import Path
+from xml.etree import ElementTree
+
+import pytest
+
+from gameon_nb.widgets import assets
+from gameon_nb.widgets.svg import line_chart_svg, nice_ticks, reward_lanes_svg, sparkline_svg
+
+REPO = Path(__file__).resolve().parents[1]
+FRONT_ENDS = sorted((REPO / "widgets").glob("*.js"))
+
+
+def test_assets_come_from_the_checkout_when_not_packaged() -> None:
+    assert assets.asset_dir() == REPO / "widgets"
+    assert assets.asset_path("rollout_viewer.js").is_file()
+    with pytest.raises(FileNotFoundError, match=r"rollout_viewer\.css"):
+        assets.asset_path("no_such.js")
+
+
+def test_packaged_assets_win(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    package = tmp_path / "site-packages" / "gameon_nb"
+    shutil.copytree(REPO / "widgets", package / "_widgets")
+    monkeypatch.setattr(assets, "_PACKAGE", package)
+    assert assets.asset_dir() == package / "_widgets"
+    monkeypatch.setattr(assets, "_PACKAGE", tmp_path / "elsewhere" / "gameon_nb")
+    with pytest.raises(FileNotFoundError, match="_widgets"):
+        assets.asset_dir()
+
+
+def test_the_wheel_packs_the_front_ends() -> None:
+    config = tomllib.loads((REPO / "pyproject.toml").read_text())
+    force = config["tool"]["hatch"]["build"]["targets"]["wheel"]["force-include"]
+    assert force["widgets"] == "gameon_nb/_widgets"
+
+
+@pytest.mark.parametrize("path", FRONT_ENDS, ids=lambda p: p.name)
+def test_front_ends_are_plain_esm(path: Path, tmp_path: Path) -> None:
+    source = path.read_text()
+    assert "export default { render }" in source
+    assert "import " not in source  # no CDN and no bare imports: nothing to resolve
+    assert "http://" not in source.replace("http://www.w3.org/2000/svg", "")
+    assert "https://" not in source
+    assert path.with_suffix(".css").is_file()
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("node is not installed; the syntax check needs it")
+    module = tmp_path / f"{path.stem}.mjs"
+    module.write_text(source)
+    result = subprocess.run([node, "--check", str(module)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+
+
+def test_nice_ticks() -> None:
+    assert nice_ticks(0, 1) == [0, 0.25, 0.5, 0.75, 1]
+    assert nice_ticks(0, 1000, 6) == [0, 200, 400, 600, 800, 1000]
+    assert nice_ticks(-0.05, 1.05) == [0, 0.5, 1]  # a raw step of 0.275 rounds up to 0.5
+    assert nice_ticks(3, 3) == [3]
+
+
+def test_svgs_are_well_formed() -> None:
+    svg = "{http://www.w3.org/2000/svg}"
+    chart = ElementTree.fromstring(line_chart_svg({"a<b": [(0, 1), (1, 2)], "c": []}, title="t"))
+    assert len(chart.findall(f"{svg}polyline")) == 2
+    assert "a<b" in [t.text for t in chart.iter(f"{svg}text")]
+    spark = ElementTree.fromstring(sparkline_svg([0.1]))
+    assert spark.find(f"{svg}circle") is not None
+    lanes = ElementTree.fromstring(reward_lanes_svg([("x", [0, 1, 1], (1, 3))], 3))
+    assert len(lanes.findall(f"{svg}polyline")) == 1

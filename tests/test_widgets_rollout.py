@@ -1,0 +1,241 @@
+"""RolloutViewer and rollout_html: traits, verdicts, seeking, errors, and the static HTML."""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from xml.etree import ElementTree
+
+import numpy as np
+import pytest
+import traitlets
+from bs4 import BeautifulSoup
+
+from gameon_nb.data.relabel import step_rewards
+from gameon_nb.data.store import EpisodeStore
+from gameon_nb.skills.skill import Skill
+from gameon_nb.widgets import (
+    EmptyEpisodeError,
+    RolloutViewer,
+    UnknownCameraError,
+    rollout_html,
+)
+from gameon_nb.widgets import encoding as encoding_module
+from gameon_nb.widgets.encoding import decode_image
+from gameon_nb.widgets.rollout import filmstrip_indices, prepare_rollout
+
+EPISODE = 2  # two segments in the small run: the first succeeds, the second fails
+
+
+@dataclass(frozen=True)
+class FakeVerdict:
+    """Shaped like the experimenter's Verdict (read by attribute only)."""
+
+    success: bool
+    reasoning: str
+    backend: str = "scripted"
+    fallback: bool = False
+    calls: list[str] = field(default_factory=list)
+
+
+@pytest.fixture(scope="module")
+def store(small_run: Path) -> EpisodeStore:
+    return EpisodeStore(small_run / "episodes")
+
+
+@pytest.fixture(scope="module")
+def viewer(store: EpisodeStore) -> RolloutViewer:
+    return RolloutViewer((store, EPISODE), progress=False)
+
+
+def test_traits_hold_frames_cameras_and_segments(
+    store: EpisodeStore, viewer: RolloutViewer
+) -> None:
+    episode = store.load(EPISODE)
+    assert viewer.cameras == ["experimenter", "front_left", "front_right"]
+    assert viewer.camera == "experimenter"
+    assert viewer.frame_steps == episode.frame_steps.tolist()
+    assert viewer.steps == episode.steps == 200
+    assert viewer.task == episode.task
+    for camera in viewer.cameras:
+        images = viewer.frames[camera]
+        assert len(images) == len(episode.frame_steps)
+        assert all(isinstance(image, bytes) for image in images)
+        decoded = decode_image(images[7])
+        original = episode.frames[camera][7]
+        assert decoded.shape == original.shape
+        assert np.abs(decoded.astype(int) - original).mean() < 8  # JPEG, not some other frame
+    segments = viewer.segments
+    assert [s["skill"] for s in segments] == list(episode.skills)
+    assert [(s["start"], s["end"]) for s in segments] == list(episode.segments)
+    assert [s["success"] for s in segments] == episode.segment_success() == [True, False]
+    assert [s["verdict"] for s in segments] == [None, None]
+    assert [s["agreement"] for s in segments] == ["unjudged", "unjudged"]
+    for segment in segments:
+        expected = step_rewards(episode.states, Skill.from_text(segment["skill"]))
+        assert np.array_equal(segment["rewards"], expected)
+    # the first skill holds at its end and the second never does: the reward lanes show it
+    assert segments[0]["rewards"][99] == 1.0
+    assert max(segments[1]["rewards"][100:]) == 0.0
+
+
+def test_esm_and_css_are_the_front_end_files(viewer: RolloutViewer) -> None:
+    assert "export default" in viewer._esm
+    assert "render" in viewer._esm
+    assert ".gameon-rollout" in viewer._css
+
+
+def test_verdicts_from_objects_and_bools(store: EpisodeStore) -> None:
+    verdicts = [
+        FakeVerdict(True, "the green block hovers over the red one", calls=["c1"]),
+        FakeVerdict(True, "looks fine", backend="gemini"),
+    ]
+    viewer = RolloutViewer((store, EPISODE), verdicts=verdicts, progress=False)
+    first, second = viewer.segments
+    assert (first["verdict"], first["agreement"], first["calls"]) == (True, "agree", 1)
+    assert first["reasoning"] == "the green block hovers over the red one"
+    assert (second["verdict"], second["agreement"], second["backend"]) == (
+        True,
+        "disagree",
+        "gemini",
+    )
+    viewer.set_verdicts([None, False])
+    assert [s["agreement"] for s in viewer.segments] == ["unjudged", "agree"]
+    with pytest.raises(ValueError, match="one verdict per skill segment"):
+        viewer.set_verdicts([True])
+    with pytest.raises(TypeError, match="success"):
+        viewer.set_verdicts([True, object()])
+
+
+def test_seek_index_and_playback_traits(viewer: RolloutViewer) -> None:
+    viewer.seek(101)
+    assert (viewer.index, viewer.step) == (viewer.frame_steps.index(100), 100)
+    viewer.seek(viewer.steps)
+    assert viewer.index == len(viewer.frame_steps) - 1
+    viewer.seek(0)
+    assert viewer.index == 0
+    with pytest.raises(ValueError, match="outside"):
+        viewer.seek(viewer.steps + 1)
+    with pytest.raises(traitlets.TraitError, match="outside"):
+        viewer.index = len(viewer.frame_steps)
+    with pytest.raises(traitlets.TraitError, match="> 0"):
+        viewer.speed = 0
+
+
+def test_unknown_camera_lists_the_known_ones(store: EpisodeStore, viewer: RolloutViewer) -> None:
+    with pytest.raises(UnknownCameraError, match=r"no 'top' frames; it has \['experimenter'"):
+        RolloutViewer((store, EPISODE), camera="top", progress=False)
+    with pytest.raises(UnknownCameraError, match="front_right"):
+        RolloutViewer((store, EPISODE), cameras=["front_left", "side"], progress=False)
+    with pytest.raises(UnknownCameraError, match="front_left"):
+        viewer.camera = "top"
+    assert viewer.camera == "experimenter"
+    one = RolloutViewer((store, EPISODE), cameras=["front_left"], progress=False)
+    assert one.cameras == ["front_left"]
+    assert one.camera == "front_left"
+    assert list(one.frames) == ["front_left"]
+
+
+def test_empty_episodes_are_refused(store: EpisodeStore) -> None:
+    episode = store.load(EPISODE)
+    with pytest.raises(EmptyEpisodeError, match="no frames"):
+        RolloutViewer(store.load(EPISODE, frames=False), progress=False)
+    empty = replace(
+        episode,
+        skills=(),
+        segments=(),
+        actions=episode.actions[:0],
+        proprio=episode.proprio[:1],
+        states=episode.states[:1],
+        frames={},
+        frame_steps=episode.frame_steps[:0],
+    )
+    with pytest.raises(EmptyEpisodeError, match="is empty"):
+        RolloutViewer(empty, progress=False)
+    with pytest.raises(FileNotFoundError, match="no run or episodes directory"):
+        RolloutViewer((Path("/nonexistent/run"), 0), progress=False)
+    with pytest.raises(KeyError, match="no episode 99"):
+        RolloutViewer((store, 99), progress=False)
+
+
+def test_encoding_shows_a_progress_bar(
+    store: EpisodeStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bars: list[dict[str, object]] = []
+    real = encoding_module.tqdm
+
+    def recording(iterable: object, **kwargs: object) -> object:
+        bars.append(kwargs)
+        return real(iterable, **kwargs)
+
+    monkeypatch.setattr(encoding_module, "tqdm", recording)
+    RolloutViewer((store, EPISODE), cameras=["front_left", "experimenter"])
+    assert len(bars) == 2
+    assert all(bar["disable"] is False and bar["unit"] == "frame" for bar in bars)
+    RolloutViewer((store, EPISODE), progress=False)
+    assert all(bar["disable"] is True for bar in bars[2:])
+
+
+def _images(soup: BeautifulSoup, css_class: str | None = None) -> list[bytes]:
+    found = soup.select(f"img.{css_class}" if css_class else ".gameon-filmstrip img")
+    out = []
+    for img in found:
+        head, _, payload = img["src"].partition(",")
+        assert head.startswith("data:image/"), head
+        assert head.endswith(";base64"), head
+        out.append(base64.b64decode(payload))
+    return out
+
+
+def test_rollout_html_is_self_contained(small_run: Path, store: EpisodeStore) -> None:
+    episode = store.load(EPISODE)
+    html = rollout_html(
+        (small_run, EPISODE), verdicts=[FakeVerdict(True, "ok"), True], max_frames=6
+    )
+    soup = BeautifulSoup(html, "html.parser")
+    assert not soup.find("script")
+    frames = _images(soup)
+    assert 3 <= len(frames) <= 6
+    steps = [int(img["data-step"]) for img in soup.select(".gameon-filmstrip img")]
+    assert {0, 100, 200} <= set(steps)  # every segment boundary is in the strip
+    for data, step in zip(frames, steps, strict=True):
+        k = episode.frame_steps.tolist().index(step)
+        decoded = decode_image(data)
+        assert decoded.shape == (48, 64, 3)
+        assert np.abs(decoded.astype(int) - episode.frames["experimenter"][k]).mean() < 8
+    segments = soup.select(".gameon-timeline .gameon-segment")
+    assert [s["data-success"] for s in segments] == ["true", "false"]
+    assert [s["data-agreement"] for s in segments] == ["agree", "disagree"]
+    assert "judge ✓" in segments[1].get_text()
+    assert "judge agrees on 1/2" in soup.get_text()
+    (lanes,) = _images(soup, "gameon-rewards")
+    svg = ElementTree.fromstring(lanes)
+    assert len(svg.findall(".//{http://www.w3.org/2000/svg}polyline")) == 2
+    assert episode.task in soup.get_text()
+
+
+def test_widget_display_carries_its_twin(viewer: RolloutViewer) -> None:
+    data, _ = viewer._repr_mimebundle_()
+    assert "application/vnd.jupyter.widget-view+json" in data
+    soup = BeautifulSoup(data["text/html"], "html.parser")
+    assert len(soup.select(".gameon-segment")) == 2
+    assert "experimenter camera" in soup.get_text()
+    assert viewer._repr_html_() == viewer.to_html()
+    viewer.camera = "front_left"
+    try:
+        (first, *_) = _images(BeautifulSoup(viewer.to_html(), "html.parser"))
+        assert decode_image(first).shape == (32, 32, 3)
+    finally:
+        viewer.camera = "experimenter"
+
+
+def test_filmstrip_keeps_boundaries_and_spreads_the_rest(store: EpisodeStore) -> None:
+    rollout = prepare_rollout((store, 3), cameras=["front_left"], progress=False)
+    steps = rollout.frame_steps
+    chosen = filmstrip_indices(rollout, 8)
+    assert chosen == sorted(set(chosen))
+    picked = {steps[i] for i in chosen}
+    assert {0, 50, 150, 200} <= picked
+    assert len(chosen) == 8
+    assert filmstrip_indices(rollout, 100) == list(range(len(steps)))
