@@ -163,6 +163,10 @@ class FakeVLMServer:
         self, api: str, body: dict[str, Any], fault: Fault, headers: dict[str, str]
     ) -> tuple[int, dict[str, Any]]:
         prompt, images = self.prompt_of(api, body)
+        schema = body.get("generationConfig", {}).get("responseSchema", {})
+        if api == "gemini" and "additional_properties" in json.dumps(schema):
+            # as the real API does: its Schema type has no such field
+            return 400, _error(api, 400, 'Unknown name "additional_properties": Cannot find field.')
         if fault in ("429", "500", "401"):
             return int(fault), _error(api, int(fault))
         if fault == "echo_headers":

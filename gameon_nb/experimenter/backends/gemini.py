@@ -4,8 +4,9 @@
     >>> vlm.generate(VLMRequest("judge", prompt, (png,), JudgeReply)).text
 
 Images go as inline PNG parts before the prompt; the reply is JSON against the request's pydantic
-schema. The SDK's own retries are off (HttpRetryOptions(attempts=1)) so the ledger counts every
-attempt. The base URL comes from the config, else $GEMINI_BASE_URL, else the SDK's default.
+schema, sent as a JSON schema. The SDK's own retries are off (HttpRetryOptions(attempts=1)) so the
+ledger counts every attempt. The base URL comes from the config, else $GEMINI_BASE_URL, else the
+SDK's default.
 """
 
 from __future__ import annotations
@@ -87,7 +88,9 @@ class GeminiVLM:
         parts.append(types.Part.from_text(text=request.prompt))
         config = types.GenerateContentConfig(
             response_mime_type="application/json",
-            response_schema=request.schema,
+            # as JSON schema: the API's own Schema type rejects additionalProperties, which the
+            # reply models carry for OpenAI's strict mode ("Unknown name additional_properties")
+            response_json_schema=request.schema.model_json_schema(),
             temperature=request.temperature,
             max_output_tokens=request.max_output_tokens,
         )
