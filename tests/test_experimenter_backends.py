@@ -309,9 +309,13 @@ def test_the_key_never_reaches_a_file(server, scene, tmp_path: Path) -> None:
     for api in APIS:
         run_dir = tmp_path / api
         exp = Experimenter(config(server, api, max_retries=1), run_dir)
-        server.push("echo_headers", "429", "ok", "malformed", "ok")
+        key = GEMINI_KEY if api == "gemini" else OPENAI_KEY
+        echo = Text(json.dumps({"reasoning": f"you sent {key}", "task": TASK}))
+        server.push("echo_headers", "429", echo, "malformed", "ok")
         propose(exp, scene)  # a 400 whose body repeats the headers, key included: falls back
-        propose(exp, scene, round=2)  # 429, then a reply
+        said = propose(exp, scene, round=2)  # 429, then a reply that repeats the key
+        assert key not in said.reasoning
+        assert "[redacted]" in said.reasoning
         exp.decompose_task(TASK, DecompositionContext(image, state, SkillLibrary.initial()))
         exp.judge_success(JudgeContext("open the gripper", [image, image], ground_truth=True))
         for role in ("proposer", "judge"):

@@ -24,7 +24,11 @@ import numpy as np
 
 from gameon_nb.config import ExperimenterConfig, RoleConfig
 from gameon_nb.experimenter.backends import BackendSpec, default_model, make_backend
-from gameon_nb.experimenter.backends.scripted import ScriptedExperimenter, ScriptedInput
+from gameon_nb.experimenter.backends.scripted import (
+    ScriptedExperimenter,
+    ScriptedInput,
+    ScriptedVLM,
+)
 from gameon_nb.experimenter.contexts import (
     CurveContext,
     DecompositionContext,
@@ -107,8 +111,6 @@ class Experimenter:
         name, model, _ = self.role_config(role)
         if (name, model) not in self._backends:
             if name == "scripted":
-                from gameon_nb.experimenter.backends.scripted import ScriptedVLM
-
                 # the fallback rules and the scripted backend are one object: one retriever
                 self._backends[name, model] = ScriptedVLM(self.scripted)
             else:

@@ -248,7 +248,9 @@ class Ledger:
             else:
                 self._check_budget(vlm, request)
                 record["sent"] = True
-                result.response = self._send(vlm, request, record)
+                sent = self._send(vlm, request, record)
+                # a reply that repeats a key must not carry it into decisions, logs or the cache
+                result.response = replace(sent, text=self._redact(sent.text))
                 record["cost_usd"] = self.cost(
                     vlm.model, result.response.tokens_in, result.response.tokens_out
                 )
