@@ -115,6 +115,15 @@ def read_call_log(path: Path) -> Iterator[dict[str, Any]]:
                 yield record
 
 
+def _ends_torn(path: Path) -> bool:
+    """The file exists, is not empty and does not end with a newline."""
+    if not path.exists() or path.stat().st_size == 0:
+        return False
+    with open(path, "rb") as handle:
+        handle.seek(-1, os.SEEK_END)
+        return handle.read(1) != b"\n"
+
+
 class Ledger:
     """Cache, budget, retries and call log of one run; see the module docstring."""
 
@@ -136,6 +145,8 @@ class Ledger:
         self._usage = _Usage()
         self._next_call = 0
         self._next_decision = 0
+        # a process killed mid-line leaves a torn last line: the next record starts a new one
+        self._torn = _ends_torn(self.log_path)
         for record in read_call_log(self.log_path):
             self._usage.add(record.get("role", ""), record)
             self._next_call += 1
@@ -347,7 +358,8 @@ class Ledger:
         line = self._redact(json.dumps(record, ensure_ascii=False, default=str))
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         with open(self.log_path, "a", encoding="utf-8") as handle:
-            handle.write(line + "\n")
+            handle.write(("\n" if self._torn else "") + line + "\n")
+            self._torn = False
             handle.flush()
             os.fsync(handle.fileno())
 
