@@ -90,6 +90,16 @@ def test_a_tower_decomposition_really_builds_the_tower() -> None:
     assert bool(Skill.from_text(TOWER).success(execute(steps, 2)))
 
 
+def test_a_task_no_skill_matches_stays_one_missing_step(scene, tmp_path) -> None:
+    image, state = scene
+    exp = Experimenter(ExperimenterConfig(), tmp_path)
+    plan = exp.decompose_task(
+        "juggle the blocks", DecompositionContext(image, state, SkillLibrary.initial())
+    )
+    assert (plan.steps, plan.skills, plan.fallback) == (["juggle the blocks"], [None], False)
+    assert "threshold" in plan.retrievals[0].reason
+
+
 def test_learned_skills_are_used_as_steps() -> None:
     rules, library = ScriptedExperimenter(), SkillLibrary.initial()
     library.promote("stack the green block on the blue block", round=2)

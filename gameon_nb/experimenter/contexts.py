@@ -112,7 +112,8 @@ class JudgeContext:
     """The segment's kept frames in time order (the judge shows `judge_frames` of them)."""
     ground_truth: bool | None = None
     """Privileged: the skill's predicate on the segment's last state; only the scripted backend
-    reads it."""
+    reads it. Needed wherever the scripted judge may answer: as the backend, or as the fallback
+    of a VLM judge (without it, that fallback raises ValueError)."""
 
 
 @dataclass(frozen=True, eq=False)

@@ -317,7 +317,10 @@ class Experimenter:
         decision = self.ledger.new_decision()
 
         def validate(text: str) -> R:
-            return check(parse_reply(schema, text))
+            reply = parse_reply(schema, text)
+            # the rules are trusted as they are: a task no skill matches stays one step, which
+            # the loop records as a missing skill; only a model's reply is checked
+            return reply if vlm.name == "scripted" else check(reply)
 
         first = self.ledger.call(vlm, request, validate, decision=decision)
         calls = [first.call_id]
