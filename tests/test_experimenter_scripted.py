@@ -293,3 +293,22 @@ print("clean")
     env = {k: v for k, v in os.environ.items() if k not in ("GEMINI_API_KEY", "GOOGLE_API_KEY")}
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
     assert done.stdout.strip() == "clean", done.stderr
+
+
+def test_the_analyst_plot_shows_the_threshold_and_the_points() -> None:
+    from gameon_nb.experimenter.images import PLOT_SIZE, curve_png, from_png
+
+    curve = [{"round": r, "rate": 0.5, "episodes": 10} for r in (1, 2, 3)]
+
+    def rows(image: np.ndarray, colour: tuple[int, int, int]) -> set[int]:
+        hits = np.all(np.abs(image.astype(int) - colour) < 30, axis=-1)
+        return set(np.flatnonzero(hits.any(axis=1)).tolist())
+
+    low, high = from_png(curve_png(curve, 0.3)), from_png(curve_png(curve, 0.9))
+    assert low.shape == (PLOT_SIZE[1], PLOT_SIZE[0], 3)
+    red_low, red_high = rows(low, (200, 60, 60)), rows(high, (200, 60, 60))
+    assert red_low
+    assert red_high
+    assert max(red_high) < min(red_low)
+    blue = rows(low, (40, 90, 200))
+    assert min(red_low) > max(blue) > min(red_high)  # the points at 0.5 lie between

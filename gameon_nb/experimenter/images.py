@@ -43,7 +43,7 @@ def from_png(data: bytes) -> Image:
 def curve_png(curve: Sequence[CurvePoint], threshold: float, title: str = "") -> bytes:
     """A plot of success rate by round: points joined by a line, the threshold dashed."""
     width, height = PLOT_SIZE
-    left, right, top, bottom = 44, 12, 26, 30
+    left, right, top, bottom = 44, 18, 26, 30
     image = PILImage.new("RGB", PLOT_SIZE, "white")
     draw = ImageDraw.Draw(image)
     font = ImageFont.load_default()
@@ -73,7 +73,7 @@ def curve_png(curve: Sequence[CurvePoint], threshold: float, title: str = "") ->
     for x_p, y_p in points:
         draw.ellipse([(x_p - 3, y_p - 3), (x_p + 3, y_p + 3)], fill=(40, 90, 200))
     draw.text((left, 6), (title or "success rate")[:56], fill="black", font=font)
-    draw.text((width - right - 40, height - 14), "round", fill="black", font=font)
+    draw.text(((left + width - right) // 2 - 12, height - 13), "round", fill="black", font=font)
     buffer = io.BytesIO()
     image.save(buffer, format="PNG", optimize=False)
     return buffer.getvalue()
