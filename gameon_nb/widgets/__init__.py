@@ -12,7 +12,8 @@
 | `LearningCurves`    | `curves_html`     | `show_curves`      |
 
 Every widget's display carries its twin as `text/html`, so an executed notebook exported by
-nbconvert, or opened untrusted, still shows frames, verdicts and curves. Widgets read from the
+`notebook_html` (nbconvert, widget views dropped for their twins), or opened untrusted, still
+shows frames, verdicts and curves. Widgets read from the
 run directory, the store or the library and never hold the only copy of anything. Front ends
 are plain ESM and CSS files in `widgets/` (packaged as `gameon_nb/_widgets`).
 """
@@ -20,6 +21,7 @@ are plain ESM and CSS files in `widgets/` (packaged as `gameon_nb/_widgets`).
 from gameon_nb.widgets.curves import LearningCurves, curves_html, show_curves
 from gameon_nb.widgets.judgement import JudgementCard, judgement_html, show_judgement
 from gameon_nb.widgets.library_view import SkillLibraryView, library_html, show_library
+from gameon_nb.widgets.report import notebook_html
 from gameon_nb.widgets.rollout import (
     EmptyEpisodeError,
     RolloutViewer,
@@ -41,6 +43,7 @@ __all__ = [
     "curves_html",
     "judgement_html",
     "library_html",
+    "notebook_html",
     "rollout_html",
     "show_curves",
     "show_judgement",
