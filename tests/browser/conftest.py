@@ -5,7 +5,7 @@
     ...     page = lab.open("x.ipynb"); lab.run_all(page)
 
 Tests skip, naming the install command, where Chromium or playwright is missing. A failing
-test leaves a screenshot of every page it opened in test-artifacts/<test>-failed-<n>.png.
+test leaves a screenshot of every open page in test-artifacts/<test>-failed-<n>.png.
 """
 
 from __future__ import annotations
@@ -40,13 +40,13 @@ def lab_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[JupyterLab]
 
 @pytest.fixture
 def lab(lab_server: JupyterLab, request: pytest.FixtureRequest) -> Iterator[JupyterLab]:
-    """The JupyterLab of `lab_server`; pages a test opens are screenshot on failure, then closed."""
+    """The session's JupyterLab; on failure every open page is screenshot, and the pages the
+    test opened are closed after it (pages of wider-scoped fixtures stay open)."""
     first = len(lab_server.pages)
     yield lab_server
-    opened = lab_server.pages[first:]
     if request.node.stash.get(_FAILED, False):
-        for n, page in enumerate(opened):
+        for n, page in enumerate(lab_server.pages):
             lab_server.screenshot(page, f"{request.node.name}-failed-{n}")
-    for page in opened:
+    for page in lab_server.pages[first:]:
         page.context.close()
     del lab_server.pages[first:]

@@ -1,0 +1,164 @@
+"""The gameon widgets in JupyterLab in Chromium, on the small bootstrap run.
+
+RolloutViewer: frames render, scrubbing changes the frame (src and pixels) and reaches the
+kernel, the kernel can seek, the camera switches, play advances, the segment timeline and the
+reward lanes are there. JudgementCard and SkillLibraryView render, and the library's refresh
+button makes the kernel read library.json again. One notebook serves all, run once.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+from playwright.sync_api import Locator, Page
+
+from gameon_nb.data.store import EpisodeStore
+from tests.browser.harness import JupyterLab, write_notebook
+
+pytestmark = pytest.mark.slow
+
+EPISODE = 2  # two segments in the small run: the first succeeds, the second fails
+DECODED = "img => img.complete && img.naturalWidth > 0"
+NOTEBOOK = "widgets.ipynb"
+
+
+def _pixels(png: bytes) -> np.ndarray:
+    return np.asarray(Image.open(io.BytesIO(png)).convert("RGB"), dtype=np.int16)
+
+
+@pytest.fixture(scope="module")
+def page(lab_server: JupyterLab, small_run: Path) -> Iterator[Page]:
+    """The widgets notebook, opened and run once for this module's tests."""
+    write_notebook(
+        lab_server.root / NOTEBOOK,
+        [
+            "from pathlib import Path\n"
+            "from gameon_nb.data import EpisodeStore\n"
+            "from gameon_nb.skills import SkillLibrary\n"
+            "from gameon_nb.widgets import JudgementCard, RolloutViewer, SkillLibraryView\n"
+            f"run = Path({str(small_run)!r})\n"
+            f"viewer = RolloutViewer((run, {EPISODE}), verdicts=[True, True], width=256)\n"
+            "viewer",
+            f"episode = EpisodeStore(run / 'episodes').load({EPISODE})\n"
+            "JudgementCard(episode.skills[1], episode.frames['experimenter'][-3:], True,\n"
+            "              ground_truth=episode.segment_success()[1],\n"
+            "              reasoning='the green block is over the blue one', backend='scripted')",
+            "SkillLibrary.initial().save(Path('library.json'))\n"
+            "library = SkillLibraryView(Path('library.json'))\n"
+            "library",
+        ],
+    )
+    opened = lab_server.open(NOTEBOOK)
+    lab_server.run_all(opened)
+    yield opened
+    opened.context.close()
+
+
+def test_rollout_viewer_renders_and_scrubs(lab: JupyterLab, page: Page, small_run: Path) -> None:
+    episode = EpisodeStore(small_run / "episodes").load(EPISODE)
+    assert episode.segment_success() == [True, False]
+    viewer = page.locator(".gameon-rollout.gameon-live")
+    viewer.wait_for(state="visible")
+    frame = viewer.locator("img.gameon-rollout-frame")
+    page.wait_for_function(
+        f"img => ({DECODED})(img) && img.src.startsWith('blob:')", arg=frame.element_handle()
+    )
+    first_src, first_pixels = frame.get_attribute("src"), _pixels(frame.screenshot())
+    assert frame.get_attribute("data-step") == "0"
+    assert first_pixels.std() > 5, "the frame is blank"
+
+    segments = viewer.locator(".gameon-rollout-timeline .gameon-segment")
+    assert segments.count() == 2
+    assert [segments.nth(i).get_attribute("data-success") for i in range(2)] == ["true", "false"]
+    assert [segments.nth(i).get_attribute("data-agreement") for i in range(2)] == [
+        "agree",
+        "disagree",
+    ]
+    assert viewer.locator("svg.gameon-rollout-rewards polyline").count() == 2
+
+    # scrub into the second segment: another frame, the label and the kernel follow
+    viewer.locator("input.gameon-rollout-slider").fill("150")
+    page.wait_for_function("img => img.dataset.step === '150'", arg=frame.element_handle())
+    page.wait_for_function(DECODED, arg=frame.element_handle())
+    assert frame.get_attribute("src") != first_src
+    moved = np.abs(_pixels(frame.screenshot()) - first_pixels).mean()
+    assert moved > 1.0, f"scrubbing left the pixels nearly unchanged ({moved:.2f})"
+    assert "step 150 / 200" in viewer.locator(".gameon-rollout-label").inner_text()
+    assert "gameon-current" in (segments.nth(1).get_attribute("class") or "")
+    index = episode.frame_steps.tolist().index(150)
+    assert lab.execute(page, "print(viewer.index, viewer.step)").split() == [str(index), "150"]
+
+    # and the kernel can move the front end
+    lab.execute(page, "viewer.seek(50)")
+    page.wait_for_function("img => img.dataset.step === '50'", arg=frame.element_handle())
+
+    # switch camera: the small run's policy cameras are 32x32; the kernel hears of it
+    viewer.locator("select.gameon-rollout-camera").select_option("front_left")
+    page.wait_for_function("img => img.naturalWidth === 32", arg=frame.element_handle())
+    assert lab.execute(page, "print(viewer.camera)").strip() == "front_left"
+
+    # play advances the frame, pause stops it
+    viewer.locator("button.gameon-rollout-play").click()
+    page.wait_for_function("img => Number(img.dataset.step) > 50", arg=frame.element_handle())
+    viewer.locator("button.gameon-rollout-play").click()
+
+    viewer.locator("select.gameon-rollout-camera").select_option("experimenter")
+    page.wait_for_function("img => img.naturalWidth === 64", arg=frame.element_handle())
+    shot = lab.screenshot(page, "rollout_viewer")
+    assert shot.stat().st_size > 10_000
+    errors = [line for line in lab.console if "gameon" in line or "anywidget" in line]
+    assert not errors, errors
+
+
+def _decoded(page: Page, images: Locator) -> None:
+    for i in range(images.count()):
+        page.wait_for_function(DECODED, arg=images.nth(i).element_handle())
+
+
+def test_judgement_card_and_library_view(lab: JupyterLab, page: Page) -> None:
+    card = page.locator(".gameon-judgement.gameon-live")
+    card.wait_for(state="visible")
+    images = card.locator(".gameon-frames img")
+    assert images.count() == 3
+    _decoded(page, images)
+    badge = card.locator(".gameon-badge")
+    assert badge.get_attribute("data-agreement") == "disagree"
+    assert "disagrees" in badge.inner_text()
+    assert card.locator(".gameon-verdict").inner_text() == "success"
+    assert card.locator(".gameon-truth").inner_text() == "failure"
+    assert "green block is over the blue" in card.locator(".gameon-reasoning").inner_text()
+    before = images.first.bounding_box()
+    images.first.click()  # enlarges
+    after = images.first.bounding_box()
+    assert before is not None
+    assert after is not None
+    assert after["width"] > 2 * before["width"]
+
+    library = page.locator(".gameon-library.gameon-live")
+    library.wait_for(state="visible")
+    rows = library.locator("tr.gameon-skill-row")
+    assert rows.count() == 34
+    lab.execute(
+        page,
+        "lib = SkillLibrary.load(Path('library.json'))\n"
+        "lib.record_success('lift the red block', 1, 0.75, 8)\n"
+        "lib.save(Path('library.json'))",
+    )
+    assert library.locator(".gameon-success-rate").count() == 0  # not until a refresh
+    library.locator("button.gameon-library-refresh").click()
+    rate = library.locator(".gameon-success-rate")
+    rate.wait_for()
+    assert rate.inner_text().strip() == "75%"
+    assert library.locator("svg.gameon-sparkline").count() == 1
+    library.locator("th", has_text="success").click()  # sort: the evaluated skill first
+    assert "lift the red block" in rows.first.inner_text()
+
+    library.scroll_into_view_if_needed()
+    lab.screenshot(page, "judgement_card_and_library", full_page=False)
+    errors = [line for line in lab.console if "gameon" in line or "anywidget" in line]
+    assert not errors, errors
