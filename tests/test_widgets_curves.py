@@ -13,6 +13,7 @@ from bs4 import BeautifulSoup
 from gameon_nb.skills.library import SkillLibrary
 from gameon_nb.widgets import LearningCurves, curves_html
 from gameon_nb.widgets.curves import default_shown, metric_series, success_series
+from gameon_nb.widgets.svg import PALETTE
 
 SVG = "{http://www.w3.org/2000/svg}"
 LIFT = "lift the red block"
@@ -57,6 +58,9 @@ def test_live_figure_updates(library_file: Path) -> None:
         ("legend2", "grad_norm"),
     }
     assert list(traces[("legend", LIFT)].y) == [0.2, 0.6]
+    # colours by position in each panel, as the static twin draws them
+    assert traces[("legend", GRASP)].line.color == PALETTE[1]
+    assert traces[("legend2", "critic_loss")].line.color == PALETTE[0]
     assert traces[("legend2", "grad_norm")].visible == "legendonly"
     assert traces[("legend2", "bc_loss")].visible is True
 

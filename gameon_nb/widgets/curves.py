@@ -17,7 +17,7 @@ from typing import Any
 
 from gameon_nb.widgets.library_view import LibrarySource, load_library
 from gameon_nb.widgets.markup import BOX, escape
-from gameon_nb.widgets.svg import line_chart_svg, svg_img
+from gameon_nb.widgets.svg import colour, line_chart_svg, svg_img
 
 __all__ = [
     "LearningCurves",
@@ -143,7 +143,7 @@ class LearningCurves:
         figure = make_subplots(
             rows=2,
             cols=1,
-            vertical_spacing=0.14,
+            vertical_spacing=0.2,
             subplot_titles=("success rate per skill", "training metrics"),
         )
         figure.update_layout(
@@ -152,8 +152,9 @@ class LearningCurves:
             legend={"y": 1.0, "yanchor": "top"},
             legend2={"y": 0.43, "yanchor": "top"},
             template="plotly_white",
+            showlegend=True,
         )
-        figure.update_xaxes(title_text="round", row=1, col=1)
+        figure.update_xaxes(title_text="round", dtick=1, row=1, col=1)
         figure.update_yaxes(range=[-0.02, 1.02], row=1, col=1)
         figure.update_xaxes(title_text="step", row=2, col=1)
         self.figure: Any = go.FigureWidget(figure)
@@ -194,12 +195,17 @@ class LearningCurves:
     def _draw(self) -> None:
         traces = {(tr.legend or "legend", tr.name): tr for tr in self.figure.data}
         shown = set(self.shown_metrics())
-        wanted = [("legend", name, points, 1, True) for name, points in self.success.items()]
+        # colours by position within each panel, as in the static twin
+        wanted = [
+            ("legend", name, points, 1, True, colour(i))
+            for i, (name, points) in enumerate(self.success.items())
+        ]
         wanted += [
-            ("legend2", name, points, 2, name in shown) for name, points in self.metrics.items()
+            ("legend2", name, points, 2, name in shown, colour(i))
+            for i, (name, points) in enumerate(self.metrics.items())
         ]
         with self.figure.batch_update():
-            for legend, name, points, row, visible in wanted:
+            for legend, name, points, row, visible, col in wanted:
                 xs = [x for x, _ in points]
                 ys = [y if math.isfinite(y) else None for _, y in points]
                 trace = traces.get((legend, name))
@@ -211,6 +217,8 @@ class LearningCurves:
                         legend=legend,
                         mode="lines+markers" if row == 1 else "lines",
                         visible=True if visible else "legendonly",
+                        line={"color": col},
+                        marker={"color": col},
                         row=row,
                         col=1,
                     )

@@ -3,7 +3,8 @@
 RolloutViewer: frames render, scrubbing changes the frame (src and pixels) and reaches the
 kernel, the kernel can seek, the camera switches, play advances, the segment timeline and the
 reward lanes are there. JudgementCard and SkillLibraryView render, and the library's refresh
-button makes the kernel read library.json again. One notebook serves all, run once.
+button makes the kernel read library.json again. LearningCurves (plotly's FigureWidget) draws
+and takes appended rows live. One notebook serves all, run once.
 """
 
 from __future__ import annotations
@@ -51,6 +52,9 @@ def page(lab_server: JupyterLab, small_run: Path) -> Iterator[Page]:
             "SkillLibrary.initial().save(Path('library.json'))\n"
             "library = SkillLibraryView(Path('library.json'))\n"
             "library",
+            "from gameon_nb.widgets import LearningCurves\n"
+            "curves = LearningCurves(Path('library.json'), [{'step': 1, 'critic_loss': 2.0}])\n"
+            "curves",
         ],
     )
     opened = lab_server.open(NOTEBOOK)
@@ -162,3 +166,21 @@ def test_judgement_card_and_library_view(lab: JupyterLab, page: Page) -> None:
     lab.screenshot(page, "judgement_card_and_library", full_page=False)
     errors = [line for line in lab.console if "gameon" in line or "anywidget" in line]
     assert not errors, errors
+
+
+TRACES = "() => document.querySelector('.js-plotly-plot').data.map(d => [d.name, d.x.length])"
+
+
+def test_learning_curves_update_live(lab: JupyterLab, page: Page) -> None:
+    plot = page.locator(".js-plotly-plot")
+    plot.wait_for(state="visible")
+    assert page.evaluate(TRACES) == [["critic_loss", 1]]
+    lab.execute(
+        page,
+        "curves.append({'step': 2, 'critic_loss': 1.0}, {'step': 3, 'critic_loss': 0.5})\n"
+        "curves.append_success('lift the red block', 1, 0.6)",
+    )
+    page.wait_for_function(f"() => ({TRACES})().length === 2")
+    assert sorted(page.evaluate(TRACES)) == [["critic_loss", 3], ["lift the red block", 1]]
+    plot.scroll_into_view_if_needed()
+    lab.screenshot(page, "learning_curves", full_page=False)
