@@ -59,7 +59,7 @@ def test_live_figure_updates(library_file: Path) -> None:
     }
     assert list(traces[("legend", LIFT)].y) == [0.2, 0.6]
     # colours by position in each panel, as the static twin draws them
-    assert traces[("legend", GRASP)].line.color == PALETTE[1]
+    assert traces[("legend", LIFT)].line.color == PALETTE[1]  # grasp comes first in the library
     assert traces[("legend2", "critic_loss")].line.color == PALETTE[0]
     assert traces[("legend2", "grad_norm")].visible == "legendonly"
     assert traces[("legend2", "bc_loss")].visible is True
