@@ -138,12 +138,13 @@ function render({ model, el }) {
         block.style.left = `${(100 * seg.start) / steps}%`;
         block.style.width = `${(100 * (seg.end - seg.start)) / steps}%`;
         block.style.borderLeftColor = PALETTE[i % PALETTE.length];
+        // the verdict first: a short segment truncates its skill text, not the verdict
         block.append(
-          h("span", { className: "gameon-segment-skill", text: seg.skill }),
           h("span", {
             className: `gameon-verdict gameon-${seg.agreement.replaceAll(" ", "-")}`,
             text: `judge ${mark(seg.verdict)}`,
           }),
+          h("span", { className: "gameon-segment-skill", text: seg.skill }),
         );
         block.addEventListener("click", () => seekStep(seg.start));
         return block;
