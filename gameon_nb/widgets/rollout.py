@@ -1,7 +1,7 @@
 """Rollouts in a notebook: `RolloutViewer` plays an episode's frames; `rollout_html` is its twin.
 
     >>> viewer = RolloutViewer((store, 3), verdicts=[True, False])   # or RolloutViewer(episode)
-    >>> viewer.camera = "top"; viewer.seek(120); viewer.to_html()
+    >>> viewer.camera = "front_left"; viewer.seek(120); viewer.to_html()
     >>> show_rollout(run_dir, 3, static=True)                        # a filmstrip, no kernel needed
 
 The frames go to the browser once, as one JPEG (or PNG) per frame in a binary synced trait, and
@@ -513,7 +513,7 @@ def show_rollout(
     """Display an episode: the live RolloutViewer, or its static HTML with `static=True`.
 
     >>> show_rollout(run_dir, 3)                        # a RolloutViewer
-    >>> show_rollout(episode, static=True, camera="top")  # a filmstrip for a report
+    >>> show_rollout(episode, static=True, camera="front_left")  # a filmstrip for a report
     """
     from IPython.display import HTML, display
 
