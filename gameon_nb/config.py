@@ -23,6 +23,7 @@ __all__ = [
     "ConfigError",
     "DataConfig",
     "ExperimenterConfig",
+    "LearnerConfig",
     "RoleConfig",
     "RunConfig",
     "SimConfig",
@@ -96,6 +97,85 @@ class BootstrapConfig:
     """Longest chain of base skills in one episode (lengths are uniform from 1)."""
     workers: int = 2
     """Processes that simulate; episodes are written in seed order whatever this is."""
+
+
+@dataclass(frozen=True)
+class LearnerConfig:
+    """The language-conditioned offline actor-critic (after PAC): networks, losses, sampling."""
+
+    trunk: str = "mlp"
+    """'mlp' (the CPU default) or 'perceiver' (latents cross-attend input tokens; for GPUs)."""
+    pixels: bool = False
+    """Also encode the policy cameras' frames (needs episodes stored with policy frames)."""
+    hidden: int = 256
+    """Width of the MLP trunk and of the heads."""
+    layers: int = 3
+    """Layers of the MLP trunk."""
+    text_dim: int = 32
+    """Width of a word embedding of the skill-text encoder."""
+    max_words: int = 12
+    """Longest skill text in words; the encoder is position-aware, so word order matters."""
+    latents: int = 16
+    """Perceiver: learned latent vectors."""
+    latent_dim: int = 128
+    """Perceiver: width of latents and tokens."""
+    heads: int = 4
+    """Perceiver: attention heads."""
+    blocks: int = 2
+    """Perceiver: self-attention blocks after the cross-attention."""
+    conv_channels: tuple[int, ...] = (16, 32)
+    """Channels of the conv stem's stride-2 layers that turn each camera frame into tokens."""
+    bins: int = 21
+    """Bins per action dimension of the factorised categorical policy (over [-1, 1])."""
+    atoms: int = 51
+    """Atoms of the distributional critic over [v_min, v_max]."""
+    v_min: float = 0.0
+    """Lowest return of the critic's support (rewards are 0 or 1, success ends the skill)."""
+    v_max: float = 1.0
+    """Highest return of the critic's support."""
+    discount: float = 0.97
+    """Per-step discount (20 Hz control)."""
+    n_step: int = 5
+    """Steps of reward summed in the TD target before bootstrapping."""
+    action_samples: int = 8
+    """Actions sampled from the policy per state: for the TD expectation and the improvement."""
+    bc_weight: float = 0.7
+    """Policy loss = bc_weight * behaviour cloning + (1 - bc_weight) * policy improvement."""
+    eta: float = 0.05
+    """Temperature of the improvement target softmax(Q / eta) over sampled actions."""
+    critic_weight: float = 1.0
+    """Weight of the critic's cross-entropy in the total loss."""
+    batch_size: int = 256
+    """(transition, skill) pairs per update."""
+    lr: float = 3e-4
+    """Adam learning rate."""
+    grad_clip: float = 10.0
+    """Gradient norm clip."""
+    target_period: int = 200
+    """Updates between copies of the online networks into the target networks."""
+    task_fraction: float = 0.5
+    """Share of a batch drawn from steps executed for that very skill."""
+    hindsight_fraction: float = 0.3
+    """Share drawn from steps leading to a skill's success, whatever was executed (relabelled)."""
+    bc_success_only: bool = True
+    """Clone only executions that succeeded (and hindsight windows); failures teach the critic."""
+    hindsight_bc: str = "composite"
+    """Whose hindsight windows are cloned: 'composite' skills (stack, next-to, tower: a chain of
+    base skills that came true is a demonstration of them), 'all', or 'none'. Base skills come
+    true by chance inside unrelated motion (the gripper opens while descending), so cloning
+    those windows teaches them the wrong thing; their rewards still teach the critic."""
+    log_every: int = 250
+    """Updates per metrics row of `fit`."""
+    device: str = "auto"
+    """'auto' (CUDA with bf16 autocast when present, else CPU), 'cpu' or 'cuda'."""
+    eval_episodes: int = 50
+    """Evaluation episodes per skill, from fresh seeded resets."""
+    eval_envs: int = 10
+    """Environments stepped in lockstep during evaluation, with batched policy inference."""
+    eval_stop_on_success: bool = True
+    """An evaluation succeeds when the predicate holds at any step (else: at the last step)."""
+    act_mode: str = "mean"
+    """How an action is read off the policy: 'mean' (expected bin value), 'mode' or 'sample'."""
 
 
 @dataclass(frozen=True)
@@ -173,6 +253,8 @@ class RunConfig:
     """What episodes keep."""
     bootstrap: BootstrapConfig = field(default_factory=BootstrapConfig)
     """The starting data set."""
+    learner: LearnerConfig = field(default_factory=LearnerConfig)
+    """The offline actor-critic."""
     experimenter: ExperimenterConfig = field(default_factory=ExperimenterConfig)
     """The VLM experimenter."""
 
