@@ -5,6 +5,12 @@
     $ gameon snapshot --out scene.png  # a picture of a seeded scene
     $ gameon bootstrap --run-dir runs/a --episodes 200   # the starting data set
     $ gameon retrieve "pick up the red cube" --json      # free text -> library skill
+    $ gameon train --run-dir runs/a --steps 5000         # fit the learner on the run's data
+    $ gameon eval --run-dir runs/a --skill "lift the red block" --episodes 50 --json
+    $ gameon loop --run-dir runs/a --rounds 6            # the experiment loop (resumable)
+    $ gameon demo --run-dir runs/demo                    # bootstrap, loop, report: the main job
+    $ gameon status --run-dir runs/a --json
+    $ gameon compare --run-dir runs/cmp --curricula experimenter,random,target --seeds 0,1
 
 Each subcommand is a thin layer over a library function; `--json` prints its report as JSON.
 """
@@ -35,13 +41,12 @@ def _print(report: dict[str, Any], as_json: bool) -> None:
 def run_config(run_dir: Path, assignments: Sequence[str]) -> RunConfig:
     """The run's config: its saved config.json (or the defaults), with `--set` overrides applied
     and validated, saved back atomically."""
-    from gameon_nb.atomic import atomic_write_text
-    from gameon_nb.config import RunConfig, from_dict, override, to_dict
+    from gameon_nb.loop.rundir import RunDir
 
-    path = Path(run_dir) / "config.json"
-    config = from_dict(RunConfig, json.loads(path.read_text())) if path.exists() else RunConfig()
-    config = override(config, list(assignments))
-    atomic_write_text(path, json.dumps(to_dict(config), indent=2))
+    run = RunDir(run_dir)
+    config = run.load_config(list(assignments))
+    run.root.mkdir(parents=True, exist_ok=True)
+    run.save_config(config)
     return config
 
 
@@ -114,6 +119,161 @@ def _judge_eval(args: argparse.Namespace) -> int:
         print(f"gameon judge-eval: {error}", file=sys.stderr)
         return 2
     _print(report | {"run_dir": str(run_dir), "call_log": str(out / "calls.jsonl")}, args.json)
+    return 0
+
+
+def _train(args: argparse.Namespace) -> int:
+    import time
+
+    from gameon_nb.data.dataset import TransitionData
+    from gameon_nb.learner import Learner
+    from gameon_nb.loop.rundir import RunDir
+
+    run = RunDir(args.run_dir)
+    config = run_config(run.root, args.set)
+    if not len(run.store()):
+        print(
+            f"gameon train: no episodes in {run.episodes}; run `gameon bootstrap` first",
+            file=sys.stderr,
+        )
+        return 2
+    latest = run.checkpoint("latest")
+    if latest.exists():
+        learner = Learner.load(latest, config.learner)
+    else:
+        learner = Learner(config.learner, config.seed, tuple(config.sim.cameras))
+    data = TransitionData.from_store(run.store(), run.library().known(), config.learner.pixels)
+    learner.set_data(data)
+    started = time.perf_counter()
+    rows = learner.fit(args.steps, progress=not args.json)
+    seconds = time.perf_counter() - started
+    learner.save(latest)
+    report: dict[str, Any] = {"step": learner.step, "rows": data.rows}
+    report["seconds"] = round(seconds, 1)
+    report |= {"updates_per_s": round(args.steps / seconds, 1), "device": str(learner.device)}
+    report |= {"checkpoint": str(latest), "last": {k: round(v, 4) for k, v in rows[-1].items()}}
+    _print(report, args.json)
+    return 0
+
+
+def _eval(args: argparse.Namespace) -> int:
+    from gameon_nb.learner import Learner, evaluate_skills
+    from gameon_nb.loop.rundir import RunDir
+    from gameon_nb.skills.retrieval import SkillRetriever
+
+    run = RunDir(args.run_dir)
+    config = run.load_config(args.set)
+    latest = run.checkpoint("latest")
+    if not latest.exists():
+        print(f"gameon eval: no checkpoint at {latest}; run `gameon train` first", file=sys.stderr)
+        return 2
+    retriever = SkillRetriever(run.library().known())
+    skills = []
+    for text in args.skill:
+        found = retriever.retrieve(text)
+        if found.skill is None:
+            print(f"gameon eval: {text!r} is not a known skill ({found.reason})", file=sys.stderr)
+            return 2
+        skills.append(found.skill)
+    learner = Learner.load(latest, config.learner)
+    results = evaluate_skills(
+        learner.act, skills, config.sim, episodes=args.episodes, envs=config.learner.eval_envs,
+        seed=config.seed, stop_on_success=config.learner.eval_stop_on_success,
+        progress=not args.json,
+    )  # fmt: skip
+    report = [{"skill": s} | r for s, r in results.items()]
+    if args.json:
+        print(json.dumps(report if len(report) > 1 else report[0], indent=2))
+    for r in [] if args.json else report:
+        low, high = r["ci95"]
+        print(f"{r['skill']}: {r['success']:.2f} [{low:.2f}, {high:.2f}] over {r['episodes']}")
+    return 0
+
+
+def _loop_sets(args: argparse.Namespace) -> list[str]:
+    sets = list(args.set)
+    if getattr(args, "rounds", None) is not None:
+        sets.append(f"loop.rounds={args.rounds}")
+    if getattr(args, "experimenter", None):
+        sets.append(f"experimenter.backend={args.experimenter}")
+    if getattr(args, "curriculum", None):
+        sets.append(f"loop.curriculum={args.curriculum}")
+    return sets
+
+
+def _loop(args: argparse.Namespace) -> int:
+    from gameon_nb.loop.experiment import Experiment
+    from gameon_nb.loop.rundir import RunDir
+
+    run = RunDir(args.run_dir)
+    started = run.state_path.exists()
+    if started and not args.resume:
+        print(
+            f"gameon loop: {run.root} already holds a run (next: {run.load_state().get('next')}); "
+            "add --resume to continue it, or choose another --run-dir",
+            file=sys.stderr,
+        )
+        return 2
+    config = run.load_config(_loop_sets(args))
+    exp = Experiment(run.root, config, progress=not args.json)
+    try:
+        exp.run()
+    finally:
+        exp.close()
+    _print(exp.status(), args.json)
+    return 0
+
+
+def _demo(args: argparse.Namespace) -> int:
+    import time
+
+    from gameon_nb.loop.experiment import Experiment
+    from gameon_nb.loop.presets import DEMO
+    from gameon_nb.loop.rundir import RunDir
+    from gameon_nb.report import write_report
+
+    run = RunDir(args.run_dir)
+    started = time.perf_counter()
+    if run.state_path.exists():
+        exp = Experiment.resume(run.root, progress=not args.json)
+    else:
+        config = run.load_config([*DEMO, *_loop_sets(args)])
+        exp = Experiment(run.root, config, progress=not args.json)
+    try:
+        exp.run()
+    finally:
+        exp.close()
+    report = write_report(run.root)
+    summary = exp.status() | {
+        "report": str(report),
+        "seconds": round(time.perf_counter() - started),
+    }
+    _print(summary, args.json)
+    return 0
+
+
+def _status(args: argparse.Namespace) -> int:
+    from gameon_nb.loop.experiment import Experiment
+
+    if not (Path(args.run_dir) / "config.json").exists():
+        print(f"gameon status: {args.run_dir} holds no run", file=sys.stderr)
+        return 2
+    _print(Experiment.resume(args.run_dir).status(), args.json)
+    return 0
+
+
+def _compare(args: argparse.Namespace) -> int:
+    from gameon_nb.loop.compare import compare_curricula
+
+    curricula = [c.strip() for c in args.curricula.split(",") if c.strip()]
+    seeds = [int(s) for s in args.seeds.split(",") if s.strip()]
+    table = compare_curricula(
+        args.run_dir, curricula, seeds, _loop_sets(args), progress=not args.json
+    )
+    if args.json:
+        print(json.dumps(table, indent=2))
+    else:
+        print((Path(args.run_dir) / "compare.md").read_text())
     return 0
 
 
@@ -200,6 +360,53 @@ def build_parser() -> argparse.ArgumentParser:
     _add_set(p)
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.set_defaults(run=_judge_eval)
+
+    p = sub.add_parser("train", help="fit the learner on a run's data (from its latest checkpoint)")
+    p.add_argument("--run-dir", type=Path, required=True, help="run directory with episodes")
+    p.add_argument("--steps", type=int, required=True, help="learner updates")
+    _add_set(p)
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
+    p.set_defaults(run=_train)
+
+    p = sub.add_parser("eval", help="success rate of the run's policy from fresh resets")
+    p.add_argument("--run-dir", type=Path, required=True, help="run directory with a checkpoint")
+    p.add_argument("--skill", action="append", required=True, help="skill text (repeatable)")
+    p.add_argument("--episodes", type=int, default=50, help="episodes per skill")
+    _add_set(p)
+    p.add_argument("--json", action="store_true", help="print {skill, success, ci95, ...}")
+    p.set_defaults(run=_eval)
+
+    def loop_options(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--rounds", type=int, help="round budget")
+        p.add_argument(
+            "--experimenter", help="backend of every role: scripted, gemini, openai, replay"
+        )
+        p.add_argument("--curriculum", help="experimenter, random, fixed or target")
+        _add_set(p)
+        p.add_argument("--json", action="store_true", help="print the status as JSON")
+
+    p = sub.add_parser("loop", help="run the experiment loop in a run directory")
+    p.add_argument("--run-dir", type=Path, required=True)
+    p.add_argument("--resume", action="store_true", help="continue the run in --run-dir")
+    loop_options(p)
+    p.set_defaults(run=_loop)
+
+    p = sub.add_parser("demo", help="bootstrap, the loop on the scripted experimenter, a report")
+    p.add_argument("--run-dir", type=Path, required=True)
+    loop_options(p)
+    p.set_defaults(run=_demo)
+
+    p = sub.add_parser("status", help="stage, round, episodes, library and latest evaluation")
+    p.add_argument("--run-dir", type=Path, required=True)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(run=_status)
+
+    p = sub.add_parser("compare", help="the same budget under several curricula and seeds")
+    p.add_argument("--run-dir", type=Path, required=True, help="one sub-directory per run")
+    p.add_argument("--curricula", default="experimenter,random,target")
+    p.add_argument("--seeds", default="0,1")
+    loop_options(p)
+    p.set_defaults(run=_compare)
 
     p = sub.add_parser("snapshot", help="write a picture of a seeded scene")
     p.add_argument("--out", default="scene.png", help="image file to write")

@@ -24,6 +24,7 @@ __all__ = [
     "DataConfig",
     "ExperimenterConfig",
     "LearnerConfig",
+    "LoopConfig",
     "RoleConfig",
     "RunConfig",
     "SimConfig",
@@ -242,6 +243,62 @@ class ExperimenterConfig:
 
 
 @dataclass(frozen=True)
+class LoopConfig:
+    """The experiment loop: curriculum, collection, training, evaluation, growth and stopping."""
+
+    rounds: int = 6
+    """Round budget."""
+    curriculum: str = "experimenter"
+    """Who chooses tasks: 'experimenter' (the VLM, or the scripted rules), 'random', 'fixed',
+    'target'."""
+    targets: tuple[str, ...] = (
+        "stack the red block on the blue block",
+        "stack the green block on the red block",
+        "stack the blue block on the green block",
+    )
+    """The skills the study is after: evaluated every round, the 'target' curriculum's tasks."""
+    fixed_schedule: tuple[str, ...] = (
+        "lift the red block",
+        "hold the red block above the blue block",
+        "stack the red block on the blue block",
+        "stack the green block on the red block",
+        "stack the blue block on the green block",
+    )
+    """Tasks of the 'fixed' curriculum, one per round, cycled."""
+    tasks_per_round: int = 2
+    """Tasks proposed (and collected) per round."""
+    episodes_per_task: int = 8
+    """Episodes collected per proposed task."""
+    envs: int = 8
+    """Environments stepped in lockstep during collection (one batched policy call per step)."""
+    exploration_noise: float = 0.1
+    """Standard deviation of Gaussian noise added to the policy's actions during collection."""
+    stop_on_success: bool = False
+    """End a skill early when its predicate holds (beyond the paper, which used fixed durations)."""
+    judge_fraction: float = 0.25
+    """Share of executed skill segments the configured judge also judges (ground truth: all)."""
+    pretrain_steps: int = 4000
+    """Learner updates on the bootstrap data before the first round."""
+    train_steps: int = 1500
+    """Learner updates per round, fine-tuning from the last checkpoint on all data."""
+    checkpoint_every: int = 500
+    """Updates between training checkpoints, from which a killed run resumes."""
+    eval_episodes: int = 20
+    """Evaluation episodes per skill per round, from fresh resets."""
+    eval_base: bool = False
+    """Also evaluate every base skill each round (else: targets, candidates practised, learned)."""
+    grow_threshold: float = 0.7
+    """Least measured success for a candidate to join the library."""
+    grow_min_episodes: int = 20
+    """Least evaluation episodes behind that measurement."""
+    grow_rule_only: bool = False
+    """Grow by the measurement alone; otherwise the analyst must also judge the skill learned."""
+    stop: str = "budget"
+    """'budget' (run every round) or 'converged' (stop when the analyst judges every target
+    converged in two consecutive rounds)."""
+
+
+@dataclass(frozen=True)
 class RunConfig:
     """Everything a run needs, resolved and saved in its run directory."""
 
@@ -257,6 +314,8 @@ class RunConfig:
     """The offline actor-critic."""
     experimenter: ExperimenterConfig = field(default_factory=ExperimenterConfig)
     """The VLM experimenter."""
+    loop: LoopConfig = field(default_factory=LoopConfig)
+    """The experiment loop."""
 
 
 C = TypeVar("C")

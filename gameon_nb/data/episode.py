@@ -37,6 +37,8 @@ class Episode:
     seed: int | None = None
     source: str = ""
     """Who acted: 'scripted', 'policy', ... (free text)."""
+    job: int | None = None
+    """Index of the episode among its round's collection jobs (None outside the loop)."""
     id: int | None = None
 
     def __post_init__(self) -> None:

@@ -71,6 +71,7 @@ class EpisodeStore:
             "segments": [list(s) for s in episode.segments],
             "seed": episode.seed,
             "source": episode.source,
+            "job": episode.job,
             "steps": episode.steps,
             "cameras": sorted(episode.frames),
         }
@@ -138,6 +139,7 @@ class EpisodeStore:
             frame_steps=data["frame_steps"] if frames else np.zeros(0, np.int64),
             seed=meta["seed"],
             source=meta["source"],
+            job=meta.get("job"),
         )
 
     def frames(self, episode_id: int, camera: str) -> np.ndarray:
@@ -165,11 +167,11 @@ class EpisodeStore:
         return remove_stale_temporaries(self.root)
 
     def episodes_table(self) -> pd.DataFrame:
-        """One row per episode: id, round, task, skills, steps, seed, source."""
+        """One row per episode: id, round, task, skills, segments, steps, seed, source, job."""
         import pandas as pd
 
         rows = [self.meta(i) for i in self.ids()]
-        columns = ["id", "round", "task", "skills", "segments", "steps", "seed", "source"]
+        columns = ["id", "round", "task", "skills", "segments", "steps", "seed", "source", "job"]
         return pd.DataFrame(rows, columns=[*columns, "cameras"]).drop(columns="cameras")
 
     def steps_table(self) -> pd.DataFrame:

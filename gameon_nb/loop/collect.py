@@ -1,0 +1,115 @@
+"""Collection: the policy executes a task's skill sequence on several environments in lockstep.
+
+    >>> jobs = [CollectJob(index=j, seed=..., task=task, skills=plan) for j in range(16)]
+    >>> for episode in collect(learner.act, jobs, config, round=3): store.append(episode)
+
+Each skill is conditioned on its own text; one batched policy call per control step serves every
+running environment, and Gaussian exploration noise from each job's own random stream is added.
+Jobs run in fixed waves of `LoopConfig.envs`, so a wave run again after a crash batches exactly
+as before and reproduces the same episodes; episodes come back in job order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from gameon_nb.config import RunConfig
+from gameon_nb.data.episode import Episode
+from gameon_nb.data.recorder import EpisodeRecorder
+from gameon_nb.learner.evaluate import BatchPolicy
+from gameon_nb.sim.env import StackingEnv, make_env
+from gameon_nb.skills.skill import Skill
+
+__all__ = ["CollectJob", "collect", "waves"]
+
+
+@dataclass(frozen=True)
+class CollectJob:
+    """One episode to collect: reset seed, task text and the skills to execute in order."""
+
+    index: int
+    seed: int
+    task: str
+    skills: tuple[Skill, ...]
+
+
+def waves(jobs: Sequence[CollectJob], size: int) -> list[list[CollectJob]]:
+    """Jobs grouped by `index // size`: the batching a wave always has, whatever is left to do."""
+    grouped: dict[int, list[CollectJob]] = {}
+    for job in jobs:
+        grouped.setdefault(job.index // size, []).append(job)
+    return [grouped[k] for k in sorted(grouped)]
+
+
+def _run_wave(
+    policy: BatchPolicy,
+    wave: list[CollectJob],
+    envs: list[StackingEnv],
+    config: RunConfig,
+    round: int,
+    source: str,
+) -> list[Episode]:
+    loop = config.loop
+    recorders, cursors, noises = [], [], []
+    for job, env in zip(wave, envs, strict=False):
+        obs, _ = env.reset(seed=job.seed)
+        recorder = EpisodeRecorder(
+            env, obs, config.data, task=job.task, seed=job.seed, round=round, source=source,
+            job=job.index,
+        )  # fmt: skip
+        recorder.begin(job.skills[0])
+        recorders.append(recorder)
+        cursors.append(0)
+        noises.append(np.random.default_rng([config.seed, round, job.index, 0xC011]))
+    running = list(range(len(wave)))
+    while running:
+        batch = {
+            k: np.stack([recorders[i].obs[k] for i in running]) for k in ("proprio", "objects")
+        }
+        pixel_keys = [k for k in recorders[running[0]].obs if k not in batch]
+        batch |= {k: np.stack([recorders[i].obs[k] for i in running]) for k in pixel_keys}
+        texts = [wave[i].skills[cursors[i]].text for i in running]
+        actions = policy(batch, texts)
+        still = []
+        for i, action in zip(running, actions, strict=True):
+            noisy = action + loop.exploration_noise * noises[i].normal(size=action.shape)
+            noisy = np.clip(noisy, -1.0, 1.0).astype(np.float32)
+            obs, *_ = recorders[i].env.step(noisy)
+            recorders[i].record(noisy, obs)
+            if recorders[i].skill_done(loop.stop_on_success):
+                recorders[i].end()
+                cursors[i] += 1
+                if cursors[i] == len(wave[i].skills):
+                    continue
+                recorders[i].begin(wave[i].skills[cursors[i]])
+            still.append(i)
+        running = still
+    return [r.episode() for r in recorders]
+
+
+def collect(
+    policy: BatchPolicy,
+    jobs: Sequence[CollectJob],
+    config: RunConfig,
+    round: int,
+    source: str = "policy",
+    progress: bool = False,
+) -> Iterator[Episode]:
+    """Run `jobs` wave by wave (see the module docstring) and yield their episodes in job order."""
+    if not jobs:
+        return
+    envs = [make_env(config.sim) for _ in range(min(config.loop.envs, len(jobs)))]
+    bar = tqdm(total=len(jobs), desc="collect", unit="ep", disable=not progress, leave=False)
+    try:
+        for wave in waves(jobs, config.loop.envs):
+            for episode in _run_wave(policy, wave, envs, config, round, source):
+                bar.update()
+                yield episode
+    finally:
+        bar.close()
+        for env in envs:
+            env.close()

@@ -1,0 +1,242 @@
+"""Typed events of a run, appended to events.jsonl; widgets and reports read them back.
+
+    >>> log = EventLog(run.events_path)
+    >>> log.append(TaskProposed(round=2, task="stack the red block on the blue block", ...))
+    >>> [e for e in log.read() if isinstance(e, Evaluated)]
+    >>> log.read(kind="evaluated")                  # or by kind name
+
+One JSON object per line: {"kind", "round", "stage", "time", ...fields}. A line is written whole
+and flushed, so a killed process leaves at most one torn last line, which readers skip.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar, TypeVar
+
+__all__ = [
+    "EVENT_TYPES",
+    "EpisodeCollected",
+    "Evaluated",
+    "Event",
+    "EventLog",
+    "JudgeAgreement",
+    "ProgressAnalysed",
+    "RunStopped",
+    "SkillAdded",
+    "SkillsRetrieved",
+    "StageFinished",
+    "StageStarted",
+    "TaskDecomposed",
+    "TaskProposed",
+    "TrainingProgress",
+]
+
+
+@dataclass(frozen=True, kw_only=True)
+class Event:
+    """Common fields: the round, the stage that emitted it, and the wall-clock time."""
+
+    kind: ClassVar[str] = "event"
+    round: int
+    stage: str = ""
+    time: float = field(default_factory=time.time)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"kind": self.kind, **dataclasses.asdict(self)}
+
+
+@dataclass(frozen=True, kw_only=True)
+class StageStarted(Event):
+    kind: ClassVar[str] = "stage_started"
+    resumed: bool = False
+    """The stage had started before and the run was resumed in it."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class StageFinished(Event):
+    kind: ClassVar[str] = "stage_finished"
+    seconds: float = 0.0
+    summary: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, kw_only=True)
+class TaskProposed(Event):
+    kind: ClassVar[str] = "task_proposed"
+    task: str
+    reasoning: str = ""
+    backend: str = ""
+    fallback: bool = False
+    image: str = ""
+    """Scene image the proposer saw, relative to the run directory."""
+    calls: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True, kw_only=True)
+class TaskDecomposed(Event):
+    kind: ClassVar[str] = "task_decomposed"
+    task: str
+    steps: list[str]
+    reasoning: str = ""
+    backend: str = ""
+    fallback: bool = False
+    calls: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True, kw_only=True)
+class SkillsRetrieved(Event):
+    kind: ClassVar[str] = "skills_retrieved"
+    steps: list[str]
+    retrievals: list[dict[str, Any]]
+    """One `Retrieval.to_json()` per step."""
+    plan: list[str]
+    """The skill sequence that will be executed."""
+    missing: list[str] = field(default_factory=list)
+    """Steps no known skill matched: missing-skill requests."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class EpisodeCollected(Event):
+    kind: ClassVar[str] = "episode_collected"
+    episode: int
+    skills: list[str]
+    outcomes: list[bool]
+    steps: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class JudgeAgreement(Event):
+    kind: ClassVar[str] = "judge_agreement"
+    judged: int
+    agree: int
+    backend: str
+    verdicts: list[dict[str, Any]] = field(default_factory=list)
+    """{"episode", "segment", "skill", "truth", "verdict", "reasoning", "backend", "fallback"}."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class TrainingProgress(Event):
+    kind: ClassVar[str] = "training"
+    metrics: dict[str, float]
+
+
+@dataclass(frozen=True, kw_only=True)
+class Evaluated(Event):
+    kind: ClassVar[str] = "evaluated"
+    results: dict[str, dict[str, Any]]
+    """Skill text -> {"success", "successes", "episodes", "ci95"}."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class ProgressAnalysed(Event):
+    kind: ClassVar[str] = "analysed"
+    skill: str
+    verdict: dict[str, Any]
+    """`ProgressVerdict.to_json()`."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class SkillAdded(Event):
+    kind: ClassVar[str] = "skill_added"
+    skill: str
+    success: float
+    episodes: int
+    analyst_agreed: bool
+
+
+@dataclass(frozen=True, kw_only=True)
+class GrowthDisagreement(Event):
+    kind: ClassVar[str] = "growth_disagreement"
+    skill: str
+    measured: bool
+    """The measured success passed the threshold."""
+    analyst: bool
+    """The analyst judged the skill learned and worth adding."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class RunStopped(Event):
+    kind: ClassVar[str] = "run_stopped"
+    reason: str
+
+
+EVENT_TYPES: dict[str, type[Event]] = {
+    cls.kind: cls
+    for cls in (
+        StageStarted,
+        StageFinished,
+        TaskProposed,
+        TaskDecomposed,
+        SkillsRetrieved,
+        EpisodeCollected,
+        JudgeAgreement,
+        TrainingProgress,
+        Evaluated,
+        ProgressAnalysed,
+        SkillAdded,
+        GrowthDisagreement,
+        RunStopped,
+    )
+}
+
+E = TypeVar("E", bound=Event)
+
+
+def from_json(data: dict[str, Any]) -> Event:
+    """The typed event of one log line; an unknown kind is an error naming the known ones."""
+    kind = data.get("kind")
+    if kind not in EVENT_TYPES:
+        raise ValueError(f"unknown event kind {kind!r}; known: {sorted(EVENT_TYPES)}")
+    return EVENT_TYPES[kind](**{k: v for k, v in data.items() if k != "kind"})
+
+
+class EventLog:
+    """Append-only JSONL of events; see the module docstring."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self._checked = False
+
+    def _drop_torn_tail(self) -> None:
+        """Cut a last line a killed writer left without its newline, before appending after it."""
+        if not self.path.exists():
+            return
+        with open(self.path, "rb+") as handle:
+            data = handle.read()
+            if data and not data.endswith(b"\n"):
+                handle.truncate(data.rfind(b"\n") + 1)
+
+    def append(self, event: Event) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        if not self._checked:
+            self._drop_torn_tail()
+            self._checked = True
+        line = json.dumps(event.to_json(), separators=(",", ":"), default=str) + "\n"
+        with open(self.path, "a", encoding="utf-8") as handle:
+            handle.write(line)
+            handle.flush()
+            os.fsync(handle.fileno())
+
+    def read(self, kind: str | type[E] | None = None) -> list[Any]:
+        """Every event (of one kind, by name or class), oldest first; a torn last line skipped."""
+        if not self.path.exists():
+            return []
+        events: list[Event] = []
+        lines = self.path.read_text(encoding="utf-8").splitlines()
+        for number, line in enumerate(lines):
+            try:
+                data = json.loads(line)
+            except json.JSONDecodeError:
+                if number == len(lines) - 1:
+                    continue  # a line torn by a kill mid-write
+                raise ValueError(f"{self.path}:{number + 1} is not JSON") from None
+            events.append(from_json(data))
+        if kind is None:
+            return events
+        name = kind if isinstance(kind, str) else kind.kind
+        return [e for e in events if e.kind == name]

@@ -1,0 +1,559 @@
+"""`Experiment`: the loop of the paper, one stage at a time, persisted after every stage.
+
+    >>> exp = Experiment("runs/a", RunConfig())      # or Experiment.resume("runs/a")
+    >>> exp.next_stage                               # 'setup', then 'propose', ...
+    >>> exp.step()                                   # run it; state.json and events.jsonl updated
+    >>> exp.run()                                    # rounds until the budget or convergence
+
+Setup writes the bootstrap data, pretrains the learner and evaluates it (round 0). Each round then
+proposes a task, decomposes it, retrieves each step from the library, collects episodes with the
+policy, judges every executed skill (ground truth always, the judge on a sample), fine-tunes on all
+data relabelled for every known skill, evaluates, has the analyst read the learning curves, and
+grows the library. After a crash, `resume` continues in the stage it was in: collection skips the
+episodes already stored, training continues from its last checkpoint, so a resumed run ends where
+an uninterrupted one would.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import mediapy
+import numpy as np
+from tqdm.auto import tqdm
+
+from gameon_nb.config import RunConfig
+from gameon_nb.data.bootstrap import bootstrap
+from gameon_nb.data.dataset import TransitionData
+from gameon_nb.data.relabel import Relabeller
+from gameon_nb.data.store import EpisodeStore
+from gameon_nb.experimenter import (
+    CurveContext,
+    DecompositionContext,
+    Experimenter,
+    HistoryEntry,
+    JudgeContext,
+    ProposalContext,
+)
+from gameon_nb.learner.evaluate import evaluate_skills
+from gameon_nb.learner.trainer import Learner
+from gameon_nb.loop import events as ev
+from gameon_nb.loop.collect import CollectJob, collect, waves
+from gameon_nb.loop.curricula import get_curriculum
+from gameon_nb.loop.rundir import RunDir
+from gameon_nb.sim.env import StackingEnv, make_env
+from gameon_nb.skills.library import SkillLibrary
+from gameon_nb.skills.skill import Skill
+
+__all__ = ["STAGES", "Experiment"]
+
+STAGES = (
+    "propose",
+    "decompose",
+    "retrieve",
+    "collect",
+    "judge",
+    "train",
+    "evaluate",
+    "analyse",
+    "grow",
+)
+"""The stages of one round, in order; 'setup' comes once before round 1, 'done' after the last."""
+
+
+class Experiment:
+    """One run of the loop in a run directory; see the module docstring."""
+
+    def __init__(
+        self,
+        run_dir: Path | str,
+        config: RunConfig | None = None,
+        *,
+        experimenter: Experimenter | None = None,
+        progress: bool = False,
+    ) -> None:
+        self.rundir = RunDir(run_dir)
+        self.rundir.root.mkdir(parents=True, exist_ok=True)
+        saved = self.rundir.config_path.exists()
+        self.config = config or self.rundir.load_config()
+        if config is not None or not saved:
+            self.rundir.save_config(self.config)
+        get_curriculum(self.config.loop.curriculum)  # an unknown name fails now, not in round 1
+        self.progress = progress
+        self.state: dict[str, Any] = self.rundir.load_state() or {
+            "round": 0,
+            "next": "setup",
+            "stopped": None,
+            "history": [],
+            "converged_streak": 0,
+            "this_round": {},
+        }
+        self.library: SkillLibrary = self.rundir.library()
+        self.store: EpisodeStore = self.rundir.store()
+        self.events = ev.EventLog(self.rundir.events_path)
+        self._experimenter = experimenter
+        self._learner: Learner | None = None
+        self._scene_env: StackingEnv | None = None
+
+    @classmethod
+    def resume(cls, run_dir: Path | str, **kwargs: Any) -> Experiment:
+        """Continue the run in `run_dir` from the stage it reached, with its saved config."""
+        run = RunDir(run_dir)
+        if not run.config_path.exists():
+            raise FileNotFoundError(
+                f"{run.config_path} not found: {run_dir} holds no run to resume"
+            )
+        return cls(run_dir, **kwargs)
+
+    def __repr__(self) -> str:
+        return (
+            f"Experiment({str(self.rundir.root)!r}, round={self.round}, next={self.next_stage!r})"
+        )
+
+    # -- state ---------------------------------------------------------------------------------
+
+    @property
+    def round(self) -> int:
+        return int(self.state["round"])
+
+    @property
+    def next_stage(self) -> str:
+        """'setup', one of STAGES, or 'done'."""
+        return str(self.state["next"])
+
+    @property
+    def done(self) -> bool:
+        return self.next_stage == "done"
+
+    @property
+    def this_round(self) -> dict[str, Any]:
+        """What the stages of the current round have decided so far (persisted with the state)."""
+        return self.state["this_round"]  # type: ignore[no-any-return]
+
+    @property
+    def experimenter(self) -> Experimenter:
+        if self._experimenter is None:
+            cfg = self.config
+            self._experimenter = Experimenter(cfg.experimenter, self.rundir.root, seed=cfg.seed)
+        return self._experimenter
+
+    @property
+    def learner(self) -> Learner:
+        """The learner: the latest checkpoint's, or a fresh one before the first."""
+        if self._learner is None:
+            latest = self.rundir.checkpoint("latest")
+            if latest.exists():
+                self._learner = Learner.load(latest, self.config.learner)
+            else:
+                cameras = tuple(self.config.sim.cameras)
+                self._learner = Learner(self.config.learner, self.config.seed, cameras)
+        return self._learner
+
+    def _emit(self, event: ev.Event) -> None:
+        self.events.append(event)
+
+    def _advance(self, stage: str) -> None:
+        """Persist that `stage` is done: the next stage (or round) is where a resume starts."""
+        if stage == "setup":
+            self.state.update(round=1, next=STAGES[0], this_round={})
+        elif stage == "grow":
+            if self.state["stopped"]:
+                self.state["next"] = "done"
+            else:
+                self.state.update(round=self.round + 1, next=STAGES[0], this_round={})
+        else:
+            self.state["next"] = STAGES[STAGES.index(stage) + 1]
+        self.rundir.save_state(self.state)
+        self.library.save(self.rundir.library_path)
+
+    # -- running -------------------------------------------------------------------------------
+
+    def step(self) -> dict[str, Any]:
+        """Run the next stage and return its summary (also in the stage_finished event)."""
+        stage = self.next_stage
+        if stage == "done":
+            raise RuntimeError(f"the run in {self.rundir.root} is done ({self.state['stopped']})")
+        resumed = bool(self.state.get("started") == [self.round, stage])
+        self.state["started"] = [self.round, stage]
+        self.rundir.save_state(self.state)
+        self._emit(ev.StageStarted(round=self.round, stage=stage, resumed=resumed))
+        started = time.perf_counter()
+        summary: dict[str, Any] = getattr(self, f"_{stage}")()
+        seconds = round(time.perf_counter() - started, 2)
+        self._emit(
+            ev.StageFinished(round=self.round, stage=stage, seconds=seconds, summary=summary)
+        )
+        self._advance(stage)
+        return summary
+
+    def run_round(self) -> None:
+        """Run stages until the current round is over (and setup first, if needed)."""
+        if self.next_stage == "setup":
+            self.step()
+        current = self.round
+        while not self.done and self.round == current:
+            self.step()
+
+    def run(self, rounds: int | None = None) -> None:
+        """Run until the round budget (`rounds` or loop.rounds) is spent or the loop stops."""
+        if rounds is not None and rounds != self.config.loop.rounds:
+            loop = dataclasses.replace(self.config.loop, rounds=rounds)
+            self.config = dataclasses.replace(self.config, loop=loop)
+            self.rundir.save_config(self.config)
+        bar = tqdm(total=self.config.loop.rounds, desc="rounds", disable=not self.progress)
+        bar.update(max(self.round - 1, 0))
+        while not self.done:
+            before = self.round
+            self.run_round()
+            bar.update(self.round - before if not self.done else 1)
+        bar.close()
+
+    def close(self) -> None:
+        if self._scene_env is not None:
+            self._scene_env.close()
+            self._scene_env = None
+
+    # -- contexts for the experimenter ---------------------------------------------------------
+
+    def scene(self, round: int) -> tuple[Any, Any]:
+        """(image, state) of the scene the experimenter looks at in `round` (a seeded reset)."""
+        if self._scene_env is None:
+            self._scene_env = make_env(self.config.sim)
+        env = self._scene_env
+        env.reset(
+            seed=int(np.random.default_rng([self.config.seed, round, 0x5CE7]).integers(2**31))
+        )
+        return env.render_view(), env.scene_state()
+
+    def history(self) -> list[HistoryEntry]:
+        return [HistoryEntry.from_dict(h) for h in self.state["history"]]
+
+    def proposal_context(self, round: int) -> ProposalContext:
+        image, state = self.scene(round)
+        return ProposalContext(
+            scene_image=image,
+            scene_state=state,
+            library=self.library,
+            history=self.history(),
+            targets=list(self.config.loop.targets),
+            round=round,
+        )
+
+    # -- setup ---------------------------------------------------------------------------------
+
+    def _setup(self) -> dict[str, Any]:
+        cfg = self.config
+        stats = bootstrap(self.rundir.root, cfg, progress=self.progress)
+        relabel = Relabeller(self.store)
+        for text in self.library.known():
+            self.library[text].reward_steps = relabel.reward_steps(text)
+        train = self._train_to(cfg.loop.pretrain_steps)
+        evaluation = self._evaluate()
+        return {"bootstrap": stats, "train": train, "evaluation": evaluation}
+
+    # -- the stages of a round -----------------------------------------------------------------
+
+    def _propose(self) -> dict[str, Any]:
+        curriculum = get_curriculum(self.config.loop.curriculum)
+        choice = curriculum(self, self.round)
+        image = self.rundir.image(f"round-{self.round:03d}-scene.png")
+        image.parent.mkdir(parents=True, exist_ok=True)
+        mediapy.write_image(image, self.scene(self.round)[0])
+        self.this_round["task"] = choice.task
+        self.this_round["steps"] = choice.steps
+        event = ev.TaskProposed(
+            round=self.round, stage="propose", task=choice.task, reasoning=choice.reasoning,
+            backend=choice.backend, fallback=choice.fallback,
+            image=str(image.relative_to(self.rundir.root)), calls=choice.calls,
+        )  # fmt: skip
+        self._emit(event)
+        return {"task": choice.task, "backend": choice.backend, "fallback": choice.fallback}
+
+    def _decompose(self) -> dict[str, Any]:
+        task = self.this_round["task"]
+        given = self.this_round.get("steps")
+        if given is not None:  # the curriculum chose the steps itself
+            retriever = self.experimenter.scripted.retriever(self.library)
+            retrievals = [retriever.retrieve(s).to_json() for s in given]
+            record = {"steps": given, "retrievals": retrievals, "backend": "curriculum"}
+            record |= {"reasoning": "steps chosen by the curriculum", "fallback": False}
+            calls: list[str] = []
+        else:
+            image, state = self.scene(self.round)
+            context = DecompositionContext(image, state, self.library, self.round)
+            decomposition = self.experimenter.decompose_task(task, context)
+            record = decomposition.to_json()
+            calls = decomposition.calls
+        self.this_round["decomposition"] = record
+        self._emit(
+            ev.TaskDecomposed(
+                round=self.round, stage="decompose", task=task, steps=record["steps"],
+                reasoning=record["reasoning"], backend=record["backend"],
+                fallback=record["fallback"], calls=calls,
+            )
+        )  # fmt: skip
+        return {"steps": record["steps"], "backend": record["backend"]}
+
+    def _retrieve(self) -> dict[str, Any]:
+        record = self.this_round["decomposition"]
+        plan, missing = [], []
+        for step, retrieval in zip(record["steps"], record["retrievals"], strict=True):
+            if retrieval["skill"] is None:
+                missing.append(step)
+            else:
+                plan.append(retrieval["skill"])
+        self.this_round["plan"] = plan
+        self.this_round["missing"] = missing
+        requests = self.state.setdefault("requests", {})
+        for step in missing:
+            requests[step] = requests.get(step, 0) + 1
+        self._emit(
+            ev.SkillsRetrieved(
+                round=self.round, stage="retrieve", steps=record["steps"],
+                retrievals=record["retrievals"], plan=plan, missing=missing,
+            )
+        )  # fmt: skip
+        return {"plan": plan, "missing": missing}
+
+    def jobs(self) -> list[CollectJob]:
+        """This round's collection jobs (none when nothing in the plan could be retrieved)."""
+        plan = tuple(Skill.from_text(t) for t in self.this_round.get("plan", []))
+        if not plan:
+            return []
+        seeds = np.random.default_rng([self.config.seed, self.round, 0xC0]).integers(
+            2**31, size=self.config.loop.episodes_per_task
+        )
+        task = self.this_round["task"]
+        return [CollectJob(j, int(s), task, plan) for j, s in enumerate(seeds)]
+
+    def round_episodes(self, round: int | None = None) -> dict[int, int]:
+        """Job index -> episode id of the loop's episodes of a round (default: the current one)."""
+        round = self.round if round is None else round
+        out = {}
+        for i in self.store.ids():
+            meta = self.store.meta(i)
+            if meta["round"] == round and meta.get("job") is not None:
+                out[int(meta["job"])] = i
+        return out
+
+    def _collect(self) -> dict[str, Any]:
+        jobs = self.jobs()
+        done = self.round_episodes()
+        todo = {j.index for j in jobs if j.index not in done}
+        # a wave with any job left is run whole, so it batches as it did the first time
+        rerun = [
+            j for w in waves(jobs, self.config.loop.envs) if {j.index for j in w} & todo for j in w
+        ]
+        learner = self.learner
+        for episode in collect(learner.act, rerun, self.config, self.round, progress=self.progress):
+            if episode.job not in todo:
+                continue
+            self.store.append(episode)
+            outcomes = episode.segment_success()
+            self._emit(
+                ev.EpisodeCollected(
+                    round=self.round, stage="collect", episode=int(episode.id or 0),
+                    skills=list(episode.skills), outcomes=outcomes, steps=episode.steps,
+                )
+            )  # fmt: skip
+        collected = self.round_episodes()
+        self.this_round["episodes"] = [collected[j] for j in sorted(collected)]
+        return {"episodes": len(collected), "skipped": len(jobs) - len(todo)}
+
+    def _judge(self) -> dict[str, Any]:
+        ids = self.this_round.get("episodes", [])
+        view = self.config.sim.view_camera
+        rng = np.random.default_rng([self.config.seed, self.round, 0x1D6E])
+        truths: dict[str, list[bool]] = {}
+        verdicts, agree = [], 0
+        for episode_id in ids:
+            episode = self.store.load(episode_id)
+            outcomes = episode.segment_success()
+            for k, (skill, (start, end)) in enumerate(
+                zip(episode.skills, episode.segments, strict=True)
+            ):
+                truths.setdefault(skill, []).append(outcomes[k])
+                if rng.random() >= self.config.loop.judge_fraction or view not in episode.frames:
+                    continue
+                steps = list(episode.frame_steps)
+                frames = [
+                    episode.frames[view][steps.index(start)],
+                    episode.frames[view][steps.index(end)],
+                ]
+                verdict = self.experimenter.judge_success(JudgeContext(skill, frames, outcomes[k]))
+                agree += verdict.success == outcomes[k]
+                verdicts.append(
+                    {"episode": episode_id, "segment": k, "skill": skill, "truth": outcomes[k]}
+                    | {"verdict": verdict.success, "reasoning": verdict.reasoning}
+                    | {"backend": verdict.backend, "fallback": verdict.fallback}
+                )
+        backend = self.experimenter.role_config("judge")[0]
+        self._emit(
+            ev.JudgeAgreement(
+                round=self.round, stage="judge", judged=len(verdicts), agree=agree,
+                backend=backend, verdicts=verdicts,
+            )
+        )  # fmt: skip
+        plan = self.this_round.get("plan", [])
+        by_skill = {s: float(np.mean(v)) for s, v in truths.items()}
+        outcomes = [by_skill.get(s, 0.0) >= 0.5 for s in plan]
+        failed = next((s for s, ok in zip(plan, outcomes, strict=True) if not ok), None)
+        self.state["history"].append(
+            {"round": self.round, "task": self.this_round.get("task", ""), "skills": plan}
+            | {"outcomes": outcomes, "failed_at": failed}
+        )
+        self.this_round["ground_truth"] = by_skill
+        agreement = agree / len(verdicts) if verdicts else None
+        return {"judged": len(verdicts), "agreement": agreement, "ground_truth": by_skill}
+
+    def _train_to(self, steps: int) -> dict[str, Any]:
+        """`steps` updates from where this round's training began, checkpointed for resumes."""
+        learner = self.learner
+        name = f"train-{self.round:03d}"
+        partial = self.rundir.checkpoint(name)
+        if partial.exists():  # a killed training stage: continue from its last checkpoint
+            learner = self._learner = Learner.load(partial, self.config.learner)
+        target = self.this_round.setdefault("train_target", learner.step + steps)
+        self.rundir.save_state(self.state)
+        data = TransitionData.from_store(self.store, self.library.known(), learner.config.pixels)
+        learner.set_data(data)
+        rows: list[dict[str, float]] = []
+        bar = tqdm(total=steps, initial=steps - (target - learner.step), desc="train",
+                   disable=not self.progress, leave=False)  # fmt: skip
+        while learner.step < target:
+            chunk = min(self.config.loop.checkpoint_every, target - learner.step)
+            for row in learner.fit(chunk):
+                rows.append(row)
+                self._emit(ev.TrainingProgress(round=self.round, stage="train", metrics=row))
+            bar.update(chunk)
+            learner.save(partial)
+        bar.close()
+        learner.save(self.rundir.checkpoint("latest"))
+        learner.save(self.rundir.checkpoint(f"round-{self.round:03d}"))
+        partial.unlink(missing_ok=True)
+        last = rows[-1] if rows else {}
+        return {"steps": learner.step, "rows": data.rows} | {
+            k: round(v, 4) for k, v in last.items() if k in ("critic_loss", "bc_loss", "q_data")
+        }
+
+    def _train(self) -> dict[str, Any]:
+        relabel = Relabeller(self.store)
+        for text in self.library.known():
+            self.library[text].reward_steps = relabel.reward_steps(text)
+        return self._train_to(self.config.loop.train_steps)
+
+    def eval_skills(self) -> list[str]:
+        """Targets, learned skills, every skill a round's plan executed (base too if asked)."""
+        loop = self.config.loop
+        wanted = set(loop.targets)
+        wanted |= {t for t, r in self.library.records.items() if r.status == "learned"}
+        for entry in self.state["history"]:
+            wanted |= set(entry["skills"])
+        wanted |= set(self.this_round.get("plan", []))
+        if loop.eval_base or self.round == 0:
+            wanted |= {t for t, r in self.library.records.items() if r.status == "base"}
+        return [t for t in self.library.known() if t in wanted]
+
+    def _evaluate(self) -> dict[str, Any]:
+        cfg = self.config
+        skills = self.eval_skills()
+        results = evaluate_skills(
+            self.learner.act, skills, cfg.sim, episodes=cfg.loop.eval_episodes,
+            envs=cfg.learner.eval_envs, seed=cfg.seed,
+            stop_on_success=cfg.learner.eval_stop_on_success, progress=self.progress,
+        )  # fmt: skip
+        for text, result in results.items():
+            self.library.record_success(text, self.round, result["success"], result["episodes"])
+        self.rundir.write_json(self.rundir.evaluation(self.round), results)
+        self._emit(ev.Evaluated(round=self.round, stage="evaluate", results=results))
+        rates = [r["success"] for r in results.values()]
+        return {"skills": len(results), "mean_success": round(float(np.mean(rates)), 4)}
+
+    def _analyse(self) -> dict[str, Any]:
+        analysed = {}
+        for text in self.library.known():
+            record = self.library[text]
+            if not record.success or (
+                record.status == "base" and text not in self.config.loop.targets
+            ):
+                continue
+            curve = [dict(p) for p in record.success]
+            verdict = self.experimenter.analyse_progress(
+                CurveContext(text, curve, threshold=self.config.loop.grow_threshold)
+            )
+            analysed[text] = verdict.to_json()
+            self._emit(
+                ev.ProgressAnalysed(
+                    round=self.round, stage="analyse", skill=text, verdict=verdict.to_json()
+                )
+            )
+        self.this_round["analysis"] = analysed
+        return {"analysed": len(analysed)}
+
+    def _grow(self) -> dict[str, Any]:
+        loop = self.config.loop
+        analysis = self.this_round.get("analysis", {})
+        added = []
+        for text in self.library.candidates():
+            latest = self.library[text].success[-1] if self.library[text].success else None
+            measured = bool(
+                latest is not None
+                and latest["round"] == self.round
+                and latest["rate"] >= loop.grow_threshold
+                and latest["episodes"] >= loop.grow_min_episodes
+            )
+            verdict = analysis.get(text, {})
+            judged = bool(verdict.get("learned") and verdict.get("add_to_library"))
+            if measured and (loop.grow_rule_only or judged):
+                self.library.promote(text, self.round)
+                added.append(text)
+                assert latest is not None
+                self._emit(
+                    ev.SkillAdded(
+                        round=self.round, stage="grow", skill=text, success=latest["rate"],
+                        episodes=int(latest["episodes"]), analyst_agreed=judged,
+                    )
+                )  # fmt: skip
+            elif verdict and measured != judged:
+                self._emit(
+                    ev.GrowthDisagreement(
+                        round=self.round, stage="grow", skill=text, measured=measured,
+                        analyst=judged,
+                    )
+                )  # fmt: skip
+        converged = all(analysis.get(t, {}).get("converged") for t in loop.targets)
+        self.state["converged_streak"] = self.state["converged_streak"] + 1 if converged else 0
+        if self.round >= loop.rounds:
+            self.state["stopped"] = "round budget spent"
+        elif loop.stop == "converged" and self.state["converged_streak"] >= 2:
+            self.state["stopped"] = "every target converged in two consecutive rounds"
+        if self.state["stopped"]:
+            self._emit(ev.RunStopped(round=self.round, stage="grow", reason=self.state["stopped"]))
+        return {"added": added, "stopped": self.state["stopped"]}
+
+    # -- reading -------------------------------------------------------------------------------
+
+    def status(self) -> dict[str, Any]:
+        """Stage reached, round, episodes, library (text -> status, latest success), evaluation."""
+        evaluations = sorted(self.rundir.evaluation(0).parent.glob("round-*.json"))
+        latest = json.loads(evaluations[-1].read_text()) if evaluations else None
+        return {
+            "run_dir": str(self.rundir.root),
+            "round": self.round,
+            "next_stage": self.next_stage,
+            "stopped": self.state["stopped"],
+            "episodes": len(self.store),
+            "library": {
+                t: {"status": r.status, "success": r.latest_success}
+                for t, r in self.library.records.items()
+            },
+            "latest_evaluation": latest,
+            "requests": self.state.get("requests", {}),
+            "curriculum": self.config.loop.curriculum,
+            "task_counts": dict(Counter(h["task"] for h in self.state["history"])),
+        }
