@@ -286,11 +286,26 @@ def _check_env(args: argparse.Namespace) -> int:
 
 
 def _bench(args: argparse.Namespace) -> int:
-    from gameon_nb.bench.sim import measure_sim
+    def sim() -> dict[str, Any]:
+        from gameon_nb.bench.sim import measure_sim
 
-    benches: dict[str, Callable[[], dict[str, Any]]] = {
-        "sim": lambda: measure_sim(seconds=args.seconds),
-    }
+        return measure_sim(seconds=args.seconds)
+
+    def learner() -> dict[str, Any]:
+        from gameon_nb.bench.learner import BenchLearnerError, measure_learner
+
+        try:
+            return measure_learner(
+                args.skill, budget_updates=args.budget_updates, budget_seconds=args.budget_seconds,
+                episodes=args.episodes, run_dir=args.run_dir, seed=args.seed,
+                data_episodes=args.data_episodes, threads=args.threads, venv=args.d3rlpy_venv,
+                progress=not args.json,
+            )  # fmt: skip
+        except BenchLearnerError as error:
+            print(f"gameon bench learner: {error}", file=sys.stderr)
+            raise SystemExit(2) from None
+
+    benches: dict[str, Callable[[], dict[str, Any]]] = {"sim": sim, "learner": learner}
     _print(benches[args.what](), args.json)
     return 0
 
@@ -329,8 +344,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(run=_check_env)
 
     p = sub.add_parser("bench", help="side-by-side performance measurements")
-    p.add_argument("what", choices=["sim"], help="what to measure")
-    p.add_argument("--seconds", type=float, default=6.0, help="time per side of each measurement")
+    p.add_argument("what", choices=["sim", "learner"], help="what to measure")
+    p.add_argument("--seconds", type=float, default=6.0, help="sim: time per side of each part")
+    p.add_argument("--skill", default="lift the red block", help="learner: the skill to learn")
+    p.add_argument("--budget-updates", type=int, default=2000, help="learner: updates per side")
+    p.add_argument("--budget-seconds", type=float, default=120.0, help="learner: training seconds")
+    p.add_argument("--episodes", type=int, default=50, help="learner: eval episodes per policy")
+    p.add_argument("--run-dir", type=Path, help="learner: a run's episodes (default: a cached set)")
+    p.add_argument("--seed", type=int, default=0, help="learner: seed of data, nets and resets")
+    p.add_argument("--data-episodes", type=int, default=400, help="learner: cached set's size")
+    p.add_argument("--threads", type=int, help="learner: torch threads of both sides (default all)")
+    p.add_argument("--d3rlpy-venv", type=Path, help="learner: d3rlpy's venv (default in the cache)")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.set_defaults(run=_bench)
 
@@ -420,13 +444,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     from gameon_nb.config import ConfigError
+    from gameon_nb.loop.curricula import UnknownCurriculumError
+    from gameon_nb.loop.rundir import RunStateError
 
     parser = build_parser()
     args = parser.parse_args(argv)
     run: Callable[[argparse.Namespace], int] = args.run
     try:
         return run(args)
-    except ConfigError as error:
+    except (ConfigError, UnknownCurriculumError, RunStateError) as error:
         parser.error(str(error))
 
 

@@ -116,6 +116,9 @@ class LearnerConfig:
     """Width of a word embedding of the skill-text encoder."""
     max_words: int = 12
     """Longest skill text in words; the encoder is position-aware, so word order matters."""
+    bind_arguments: bool = True
+    """Feed the blocks in the order the skill text names them (then the rest), with their colour,
+    so "grasp the red block" and "grasp the blue block" share one learned grasp."""
     latents: int = 16
     """Perceiver: learned latent vectors."""
     latent_dim: int = 128

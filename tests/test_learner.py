@@ -13,7 +13,7 @@ import torch
 from gameon_nb.config import LearnerConfig
 from gameon_nb.data.dataset import TransitionData
 from gameon_nb.data.store import EpisodeStore
-from gameon_nb.learner import CheckpointError, Learner
+from gameon_nb.learner import ActorCritic, CheckpointError, Learner, tokenize
 from gameon_nb.skills.library import SkillLibrary
 
 CAMERAS = ("front_left", "front_right")
@@ -126,3 +126,18 @@ def test_damaged_or_mismatched_checkpoints_are_clear_errors(
         Learner.load(path, LearnerConfig(**{**TINY, "hidden": 48}))  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="unknown act mode"):
         learner.act(observations(data, np.array([0])), ["open the gripper"], "greedy")
+
+
+def test_colour_words_bind_blocks_to_slots() -> None:
+    model = ActorCritic(LearnerConfig(**TINY), proprio_dim=10)  # type: ignore[arg-type]
+    texts = [
+        "stack the blue block on the red block",
+        "open the gripper",
+        "lift the green block",
+        "build a tower of the green, blue and red blocks",
+    ]
+    blocks = torch.arange(3.0)[None, :, None].expand(len(texts), 3, 1)  # feature = block index
+    bound = model.bind(blocks, tokenize(texts, 12))
+    assert bound[..., 0].tolist() == [[2, 0, 1], [0, 1, 2], [1, 0, 2], [1, 2, 0]]
+    # each slot keeps its block's colour as a one-hot, so nothing is lost by reordering
+    assert bound[0, :, 1:].tolist() == [[0, 0, 1], [1, 0, 0], [0, 1, 0]]

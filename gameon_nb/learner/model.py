@@ -29,7 +29,9 @@ __all__ = ["ActorCritic", "Observation", "state_features", "tokenize", "vocabula
 
 ACTION_DIM = 5
 BLOCKS = len(COLOURS)
-BLOCK_FEATURES = 7 + 3 + 2  # pose, position relative to the gripper, cos/sin of 4 * yaw
+BLOCK_FEATURES = 7 + 3 + 2 + 2 + 2
+"""Per block: pose, position relative to the gripper (world frame, then x and y in the gripper's
+frame), cos/sin of 4 * yaw, and cos/sin of 4 * (yaw - gripper yaw)."""
 ACTION_CODE = 64
 
 Observation = dict[str, Tensor]
@@ -58,12 +60,24 @@ def tokenize(texts: list[str], max_words: int) -> Tensor:
 
 
 def state_features(proprio: Tensor, objects: Tensor) -> tuple[Tensor, Tensor]:
-    """(proprio (B, P), per-block features (B, 3, 12)): pose, gripper-relative position, yaw."""
+    """(proprio (B, P), per-block features (B, 3, BLOCK_FEATURES)); see BLOCK_FEATURES.
+
+    A cube looks the same every quarter turn, so its yaw enters as 4 * yaw; squaring the fingers
+    to it needs the yaw relative to the gripper's, which an MLP cannot easily derive itself.
+    """
     relative = objects[..., :3] - proprio[..., None, :3]
+    cos_g, sin_g = proprio[..., None, 3], proprio[..., None, 4]
+    along = torch.stack(
+        [cos_g * relative[..., 0] + sin_g * relative[..., 1],
+         -sin_g * relative[..., 0] + cos_g * relative[..., 1]],
+        dim=-1,
+    )  # fmt: skip
     w, z = objects[..., 3], objects[..., 6]
     yaw = 2 * torch.atan2(z, w)  # cubes spawn and mostly stay upright: yaw about the vertical
+    twist = 4 * (yaw - torch.atan2(sin_g, cos_g))
     spin = torch.stack([torch.cos(4 * yaw), torch.sin(4 * yaw)], dim=-1)
-    return proprio, torch.cat([objects, relative, spin], dim=-1)
+    square = torch.stack([torch.cos(twist), torch.sin(twist)], dim=-1)
+    return proprio, torch.cat([objects, relative, along, spin, square], dim=-1)
 
 
 def mlp(sizes: list[int], norm: bool = True) -> nn.Sequential:
@@ -93,6 +107,30 @@ class Normalizer(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         return (x - self.mean) / self.scale
+
+
+class FiLMTrunk(nn.Module):
+    """An MLP whose every hidden layer the skill text scales and shifts (FiLM, Perez et al. 2018).
+
+    Concatenating the text to the input alone leaves an MLP to learn "which block" additively;
+    modulating every layer lets the instruction select features multiplicatively.
+    """
+
+    def __init__(self, inputs: int, hidden: int, layers: int, condition: int) -> None:
+        super().__init__()
+        sizes = [inputs] + [hidden] * layers
+        self.linears = nn.ModuleList(nn.Linear(a, b) for a, b in itertools.pairwise(sizes))
+        self.norms = nn.ModuleList(nn.LayerNorm(hidden) for _ in range(layers))
+        self.film = nn.Linear(condition, 2 * hidden * layers)
+        nn.init.zeros_(self.film.weight)  # start as a plain MLP
+        nn.init.zeros_(self.film.bias)
+
+    def forward(self, x: Tensor, condition: Tensor) -> Tensor:
+        scales_shifts = self.film(condition).chunk(2 * len(self.linears), dim=-1)
+        for i, (linear, norm) in enumerate(zip(self.linears, self.norms, strict=True)):
+            scale, shift = scales_shifts[2 * i], scales_shifts[2 * i + 1]
+            x = torch.relu(norm(linear(x)) * (1 + scale) + shift)
+        return x
 
 
 class ConvStem(nn.Module):
@@ -136,14 +174,13 @@ class ActorCritic(nn.Module):
             text_out = cfg.hidden // 2
             self.text = mlp([cfg.max_words * cfg.text_dim, text_out])
             self.pixel_pool = nn.AdaptiveAvgPool1d(1)
-            inputs = proprio_dim + BLOCKS * BLOCK_FEATURES + text_out
+            inputs = proprio_dim + BLOCKS * (BLOCK_FEATURES + BLOCKS) + text_out
             inputs += cfg.latent_dim * len(self.cameras)
-            self.trunk = mlp([inputs] + [cfg.hidden] * cfg.layers)
-            self.trunk.append(nn.ReLU())
+            self.trunk = FiLMTrunk(inputs, cfg.hidden, cfg.layers, text_out)
         else:
             d = cfg.latent_dim
             self.proprio_token = nn.Linear(proprio_dim, d)
-            self.block_token = nn.Linear(BLOCK_FEATURES, d)
+            self.block_token = nn.Linear(BLOCK_FEATURES + BLOCKS, d)
             self.block_ids = nn.Parameter(torch.randn(BLOCKS, d) * 0.1)
             self.text_token = nn.Linear(cfg.text_dim, d)
             self.latents = nn.Parameter(torch.randn(cfg.latents, d) * 0.1)
@@ -169,16 +206,40 @@ class ActorCritic(nn.Module):
         self.proprio_norm.fit(p)
         self.block_norm.fit(blocks)
 
+    def bind(self, blocks: Tensor, tokens: Tensor) -> Tensor:
+        """Blocks reordered as the skill text names them (then the others), colour one-hot added.
+
+        "stack the green block on the red block" puts green in the first slot and red in the
+        second, so every colour of a template shares what is learned about its slots.
+        """
+        colours = torch.tensor([vocabulary().index(c) for c in COLOURS], device=tokens.device)
+        words = tokens.shape[1]
+        position = torch.arange(words, device=tokens.device)[None, :, None]
+        absent = words + torch.arange(BLOCKS, device=tokens.device)  # unnamed: colour order
+        first = torch.where(tokens[:, :, None] == colours, position, absent).amin(dim=1)
+        order = first.argsort(dim=1)  # (B, 3) block index in each slot
+        identity = torch.eye(BLOCKS, device=blocks.device, dtype=blocks.dtype)[order]
+        slots = blocks.gather(1, order[..., None].expand(-1, -1, blocks.shape[-1]))
+        return torch.cat([slots, identity], dim=-1)
+
     def features(self, obs: Observation, tokens: Tensor) -> Tensor:
         """(B, hidden) trunk output for observations and skill-text tokens (B, max_words)."""
         proprio, blocks = state_features(obs["proprio"], obs["objects"])
         proprio, blocks = self.proprio_norm(proprio), self.block_norm(blocks)
+        if self.config.bind_arguments:
+            blocks = self.bind(blocks, tokens)
+        else:
+            blocks = torch.cat(
+                [blocks, torch.eye(BLOCKS, device=blocks.device).expand(len(blocks), -1, -1)],
+                dim=-1,
+            )
         words = self.words(tokens) + self.word_positions  # (B, L, text_dim)
         pixels = [self.stems[c](obs[c]) for c in self.cameras]  # (B, tokens, latent_dim) each
         if self.config.trunk == "mlp":
             pooled = [self.pixel_pool(p.transpose(1, 2)).squeeze(-1) for p in pixels]
             text = self.text(words.flatten(1))
-            return self.trunk(torch.cat([proprio, blocks.flatten(1), text, *pooled], dim=-1))  # type: ignore[no-any-return]
+            x = torch.cat([proprio, blocks.flatten(1), text, *pooled], dim=-1)
+            return self.trunk(x, text)  # type: ignore[no-any-return]
         tokens_in = [
             self.proprio_token(proprio).unsqueeze(1),
             self.block_token(blocks) + self.block_ids,

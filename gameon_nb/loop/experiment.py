@@ -27,7 +27,7 @@ import mediapy
 import numpy as np
 from tqdm.auto import tqdm
 
-from gameon_nb.config import RunConfig
+from gameon_nb.config import ConfigError, RunConfig
 from gameon_nb.data.bootstrap import bootstrap
 from gameon_nb.data.dataset import TransitionData
 from gameon_nb.data.relabel import Relabeller
@@ -84,6 +84,13 @@ class Experiment:
         if config is not None or not saved:
             self.rundir.save_config(self.config)
         get_curriculum(self.config.loop.curriculum)  # an unknown name fails now, not in round 1
+        if self.config.learner.pixels and not (
+            self.config.sim.pixels and self.config.data.policy_frames
+        ):
+            raise ConfigError(
+                "learner.pixels needs sim.pixels=true and data.policy_frames=true (the policy "
+                "acts on camera frames, and learns from stored ones)"
+            )
         self.progress = progress
         self.state: dict[str, Any] = self.rundir.load_state() or {
             "round": 0,

@@ -1,0 +1,103 @@
+"""The loop's commands end to end, tiny: loop, status, demo (and its report), train, eval,
+compare."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from gameon_nb.loop import TINY
+from gameon_nb.loop.compare import compare_curricula
+
+SETS = [a for s in TINY for a in ("--set", s)]
+
+
+def gameon(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "gameon_nb.cli", *args], capture_output=True, text=True, timeout=900
+    )
+
+
+def test_loop_then_status_then_refuses_to_overwrite(tmp_path: Path) -> None:
+    out = gameon("loop", "--run-dir", str(tmp_path), "--rounds", "1", *SETS, "--json")
+    assert out.returncode == 0, out.stderr[-3000:]
+    status = json.loads(out.stdout)
+    assert status["round"] == 1
+    assert status["next_stage"] == "done"
+    again = gameon("status", "--run-dir", str(tmp_path), "--json")
+    assert json.loads(again.stdout) == status
+    assert set(status) >= {"round", "next_stage", "episodes", "library", "latest_evaluation"}
+    assert status["library"]["open the gripper"] == {
+        "status": "base",
+        "success": status["library"]["open the gripper"]["success"],
+    }
+    refused = gameon("loop", "--run-dir", str(tmp_path), "--rounds", "2", *SETS)
+    assert refused.returncode == 2
+    assert "--resume" in refused.stderr
+    more = gameon("loop", "--run-dir", str(tmp_path), "--rounds", "2", "--resume", *SETS, "--json")
+    assert more.returncode == 0, more.stderr[-3000:]
+    assert json.loads(more.stdout)["round"] == 2
+    bad = gameon("loop", "--run-dir", str(tmp_path / "b"), "--set", "loop.rounds=many")
+    assert bad.returncode == 2
+    assert "expected int" in bad.stderr
+
+
+def test_demo_writes_a_report_with_a_video(tmp_path: Path) -> None:
+    out = gameon("demo", "--run-dir", str(tmp_path), *SETS, "--rounds", "1", "--json")
+    assert out.returncode == 0, out.stderr[-3000:]
+    summary = json.loads(out.stdout)
+    report = Path(summary["report"]).read_text()
+    assert "<video" in report
+    assert "Skill library" in report
+    assert "Learning curves" in report
+    assert summary["seconds"] > 0
+
+
+def test_train_then_eval(small_run: Path, tmp_path: Path) -> None:
+    shutil.copytree(small_run / "episodes", tmp_path / "episodes")
+    tiny = [
+        "--set",
+        "learner.hidden=32",
+        "--set",
+        "learner.layers=2",
+        "--set",
+        "learner.batch_size=32",
+    ]
+    out = gameon("train", "--run-dir", str(tmp_path), "--steps", "12", *tiny, "--json")
+    assert out.returncode == 0, out.stderr[-3000:]
+    report = json.loads(out.stdout)
+    assert report["step"] == 12
+    assert report["updates_per_s"] > 0
+    out = gameon("train", "--run-dir", str(tmp_path), "--steps", "8", "--json")
+    assert json.loads(out.stdout)["step"] == 20  # continues from the latest checkpoint
+    out = gameon("eval", "--run-dir", str(tmp_path), "--skill", "pick up the red cube",
+                 "--episodes", "3", "--json")  # fmt: skip
+    assert out.returncode == 0, out.stderr[-3000:]
+    result = json.loads(out.stdout)
+    assert result["skill"] == "lift the red block"
+    assert result["episodes"] == 3
+    low, high = result["ci95"]
+    assert 0 <= low <= result["success"] <= high <= 1
+    missing = gameon("eval", "--run-dir", str(tmp_path), "--skill", "juggle the blocks")
+    assert missing.returncode == 2
+    assert "not a known skill" in missing.stderr
+    empty = gameon("train", "--run-dir", str(tmp_path / "empty"), "--steps", "3")
+    assert empty.returncode == 2
+    assert "gameon bootstrap" in empty.stderr
+
+
+def test_compare_writes_a_table(tmp_path: Path) -> None:
+    table = compare_curricula(tmp_path, ["random", "target"], [0], [*TINY, "loop.rounds=1"])
+    rows = table["rows"]
+    assert [(r["curriculum"], r["seed"]) for r in rows] == [("random", 0), ("target", 0)]
+    for row in rows:
+        assert row["episodes"] == 3
+        assert row["distinct_tasks"] == 1
+        assert row["sequence_entropy_bits"] == 0.0  # one task, one skill sequence
+        assert isinstance(row["stack_pairs"], list)
+        assert "success/stack the red block on the blue block" in row
+    assert (tmp_path / "compare.md").read_text().startswith("| curriculum | seed |")
+    assert (tmp_path / "compare.csv").exists()
