@@ -1,0 +1,122 @@
+"""Train d3rlpy's IQL on a data set that `gameon bench learner` wrote; runs in d3rlpy's own venv.
+
+    $ D3RLPY_VENV/bin/python -I gameon_nb/bench/d3rlpy_worker.py WORK/job.json
+    $ cat WORK/result.json      # updates and seconds at each budget, the TorchScript policies
+
+d3rlpy 2.8.1 pins gymnasium==1.0.0, so it cannot share our environment: this script imports only
+numpy, torch and d3rlpy, never gameon_nb. The job names an .npz of flat observations (our state
+features), actions, rewards, terminals and timeouts, the networks' hidden units, the update and
+wall-time budgets, and the torch thread count. The script trains until both budgets are reached
+and saves the greedy policy (d3rlpy's `save_policy`, TorchScript) at each; the clock stops while
+a policy is saved, so the seconds are training seconds only, sampling of batches included.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+STD_FLOOR = 1e-2
+"""Least scale of an input feature, as our learner's Normalizer has: a feature that is nearly
+constant in the data (a cube's tilt) would otherwise be blown up by 1 / (std + 1e-3) when it
+moves a little at evaluation time."""
+
+
+def train(job: dict[str, Any], out: Path) -> dict[str, Any]:
+    """Train IQL as `job` says; save policies into `out`; return updates and timings."""
+    # d3rlpy exists only in its own venv, never in the one that type-checks this package
+    d3rlpy: Any = importlib.import_module("d3rlpy")
+    torch.set_num_threads(int(job["threads"]))
+    d3rlpy.seed(int(job["seed"]))
+    setup_started = time.perf_counter()
+    with np.load(job["data"]) as arrays:
+        data = {k: arrays[k] for k in arrays.files}
+    observations = data["observations"].astype(np.float32)
+    dataset = d3rlpy.dataset.MDPDataset(
+        observations=observations,
+        actions=data["actions"].astype(np.float32),
+        rewards=data["rewards"].astype(np.float32),
+        terminals=data["terminals"].astype(np.float32),
+        timeouts=data["timeouts"].astype(np.float32),
+    )
+    encoder = d3rlpy.models.VectorEncoderFactory(hidden_units=list(job["hidden_units"]))
+    scaler = d3rlpy.preprocessing.StandardObservationScaler(
+        mean=observations.mean(0), std=np.maximum(observations.std(0), STD_FLOOR)
+    )
+    iql = d3rlpy.algos.IQLConfig(
+        batch_size=int(job["batch_size"]),
+        gamma=float(job["gamma"]),
+        actor_learning_rate=float(job["lr"]),
+        critic_learning_rate=float(job["lr"]),
+        actor_encoder_factory=encoder,
+        critic_encoder_factory=encoder,
+        value_encoder_factory=encoder,
+        observation_scaler=scaler,
+        **job["iql"],
+    ).create(device=job["device"])
+    iql.build_with_dataset(dataset)
+    setup_seconds = time.perf_counter() - setup_started
+
+    budget_updates, budget_seconds = int(job["budget_updates"]), float(job["budget_seconds"])
+    points: dict[str, dict[str, Any]] = {}
+    updates, seconds = 0, 0.0
+    losses: dict[str, float] = {}
+
+    def save(name: str) -> None:
+        policy = out / f"d3rlpy-{name}.pt"
+        iql.save_policy(str(policy))
+        points[name] = {"updates": updates, "seconds": seconds, "policy": str(policy)}
+
+    while len(points) < 2:
+        started = time.perf_counter()
+        losses = iql.update(dataset.sample_transition_batch(iql.config.batch_size))
+        seconds += time.perf_counter() - started
+        updates += 1
+        if updates == budget_updates:
+            save("at_updates")
+        if seconds >= budget_seconds and "at_seconds" not in points:
+            save("at_seconds")
+    return {
+        "updates": updates,
+        "seconds": seconds,
+        "updates_per_s": updates / seconds,
+        "setup_seconds": setup_seconds,
+        "at_updates": points["at_updates"],
+        "at_seconds": points["at_seconds"],
+        "transitions": int(dataset.transition_count),
+        "episodes": len(dataset.episodes),
+        "last_losses": {k: float(v) for k, v in losses.items()},
+        "versions": {
+            "d3rlpy": d3rlpy.__version__,
+            "torch": torch.__version__,
+            "numpy": np.__version__,
+            "python": sys.version.split()[0],
+        },
+        "threads": torch.get_num_threads(),
+    }
+
+
+def main(argv: list[str]) -> int:
+    if len(argv) != 2:
+        print(f"usage: {argv[0]} JOB.json (written by `gameon bench learner`)", file=sys.stderr)
+        return 2
+    job_path = Path(argv[1])
+    job = json.loads(job_path.read_text())
+    out = job_path.parent
+    result = train(job, out)
+    # written last, and atomically, so a result file always means a finished run
+    tmp = out / "result.json.tmp"
+    tmp.write_text(json.dumps(result, indent=2))
+    tmp.replace(out / "result.json")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
