@@ -10,13 +10,21 @@
 | `JudgementCard`     | `judgement_html`  | `show_judgement`   |
 | `SkillLibraryView`  | `library_html`    | `show_library`     |
 | `LearningCurves`    | `curves_html`     | `show_curves`      |
+| `LoopStepper`       | `stepper_html`    | `show_stepper`     |
 
 Every widget's display carries its twin as `text/html`, so an executed notebook exported by
 `notebook_html` (nbconvert, widget views dropped for their twins), or opened untrusted, still
 shows frames, verdicts and curves. Widgets read from the
 run directory, the store or the library and never hold the only copy of anything. Front ends
 are plain ESM and CSS files in `widgets/` (packaged as `gameon_nb/_widgets`).
+
+`LoopStepper` drives an `Experiment`, so it and its helpers load on first use: importing this
+package does not import torch. The domain tour's helpers are in `gameon_nb.widgets.domain`, the
+static reports of curricula comparisons and judge/analyst agreement in
+`gameon_nb.widgets.evaluation`.
 """
+
+from typing import TYPE_CHECKING, Any
 
 from gameon_nb.widgets.curves import LearningCurves, curves_html, show_curves
 from gameon_nb.widgets.judgement import JudgementCard, judgement_html, show_judgement
@@ -31,11 +39,26 @@ from gameon_nb.widgets.rollout import (
 )
 from gameon_nb.widgets.verdicts import Judgement, as_judgement
 
+if TYPE_CHECKING:
+    from gameon_nb.widgets.stepper import LoopStepper, show_stepper, stepper_html
+
+_LAZY = {"LoopStepper", "show_stepper", "stepper_html"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        from gameon_nb.widgets import stepper
+
+        return getattr(stepper, name)
+    raise AttributeError(f"module 'gameon_nb.widgets' has no attribute {name!r}")
+
+
 __all__ = [
     "EmptyEpisodeError",
     "Judgement",
     "JudgementCard",
     "LearningCurves",
+    "LoopStepper",
     "RolloutViewer",
     "SkillLibraryView",
     "UnknownCameraError",
@@ -49,4 +72,6 @@ __all__ = [
     "show_judgement",
     "show_library",
     "show_rollout",
+    "show_stepper",
+    "stepper_html",
 ]
