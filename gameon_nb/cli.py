@@ -277,6 +277,25 @@ def _compare(args: argparse.Namespace) -> int:
     return 0
 
 
+def _batch(args: argparse.Namespace) -> int:
+    from gameon_nb.batch import CellFailedError, NotebookError, ParameterError, run_batch
+
+    given = [(name, value) for name, value in args.parameter]
+    try:
+        record = run_batch(
+            args.notebook, args.run_dir, given, kernel=args.kernel, progress=not args.json,
+            cell_timeout=args.cell_timeout, check_only=args.check,
+        )  # fmt: skip
+    except (ParameterError, NotebookError) as error:
+        print(f"gameon batch: {error}", file=sys.stderr)
+        return 2
+    except CellFailedError as error:
+        print(f"gameon batch: {error}", file=sys.stderr)
+        return 1
+    _print(record, args.json)
+    return 0
+
+
 def _check_env(args: argparse.Namespace) -> int:
     from gameon_nb.sim.check import check_domain
 
@@ -431,6 +450,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seeds", default="0,1")
     loop_options(p)
     p.set_defaults(run=_compare)
+
+    p = sub.add_parser("batch", help="run a notebook with papermill, parameters validated first")
+    p.add_argument("notebook", type=Path, help="the notebook, e.g. notebooks/03_full_loop.ipynb")
+    p.add_argument("--run-dir", type=Path, required=True, help="where the run and records go")
+    p.add_argument(
+        "-p", "--parameter", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"),
+        help="a parameter of the notebook's parameters cell, or a config field as section.field",
+    )  # fmt: skip
+    p.add_argument("--kernel", default="python3", help="Jupyter kernel (default python3)")
+    p.add_argument("--cell-timeout", type=float, help="seconds a cell may run (default: no limit)")
+    p.add_argument("--check", action="store_true", help="validate the parameters, run nothing")
+    p.add_argument("--json", action="store_true", help="print the record as JSON")
+    p.set_defaults(run=_batch)
 
     p = sub.add_parser("snapshot", help="write a picture of a seeded scene")
     p.add_argument("--out", default="scene.png", help="image file to write")
