@@ -144,13 +144,18 @@ def _train(args: argparse.Namespace) -> int:
         learner = Learner(config.learner, config.seed, tuple(config.sim.cameras))
     data = TransitionData.from_store(run.store(), run.library().known(), config.learner.pixels)
     learner.set_data(data)
-    started = time.perf_counter()
-    rows = learner.fit(args.steps, progress=not args.json)
+    started, first = time.perf_counter(), learner.step
+    limit = None if args.minutes is None else 60 * args.minutes
+    rows = learner.fit(args.steps, progress=not args.json, seconds=limit)
     seconds = time.perf_counter() - started
     learner.save(latest)
     report: dict[str, Any] = {"step": learner.step, "rows": data.rows}
     report["seconds"] = round(seconds, 1)
-    report |= {"updates_per_s": round(args.steps / seconds, 1), "device": str(learner.device)}
+    report |= {
+        "updates": learner.step - first,
+        "updates_per_s": round((learner.step - first) / seconds, 1),
+    }
+    report |= {"device": str(learner.device)}
     report |= {"checkpoint": str(latest), "last": {k: round(v, 4) for k, v in rows[-1].items()}}
     _print(report, args.json)
     return 0
@@ -407,6 +412,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("train", help="fit the learner on a run's data (from its latest checkpoint)")
     p.add_argument("--run-dir", type=Path, required=True, help="run directory with episodes")
     p.add_argument("--steps", type=int, required=True, help="learner updates")
+    p.add_argument("--minutes", type=float, help="stop earlier when this wall time has passed")
     _add_set(p)
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.set_defaults(run=_train)

@@ -188,16 +188,22 @@ class Learner:
         }
         return {k: float(v.detach()) for k, v in stats.items()}
 
-    def fit(self, steps: int, progress: bool = False) -> list[dict[str, float]]:
-        """`steps` updates; one row of averaged statistics (and throughput) per `log_every`."""
+    def fit(
+        self, steps: int, progress: bool = False, seconds: float | None = None
+    ) -> list[dict[str, float]]:
+        """`steps` updates (fewer if `seconds` of wall time run out first); one row of averaged
+        statistics (and throughput) per `log_every` updates."""
         if self.sampler is None:
             raise RuntimeError("no data: call set_data(TransitionData.from_store(...)) first")
         self.model.train()
         rows: list[dict[str, float]] = []
         window: list[dict[str, float]] = []
         started = time.perf_counter()
+        deadline = started + seconds if seconds is not None else float("inf")
         bar = tqdm(total=steps, desc="train", unit="step", disable=not progress, leave=False)
         for _ in range(steps):
+            if time.perf_counter() >= deadline:
+                break
             window.append(self.update(self.sampler.sample()))
             bar.update()
             if self.step % self.config.log_every == 0:

@@ -64,6 +64,7 @@ STAGES = (
     "grow",
 )
 """The stages of one round, in order; 'setup' comes once before round 1, 'done' after the last."""
+BUDGET_SPENT = "round budget spent"
 
 
 class Experiment:
@@ -106,6 +107,7 @@ class Experiment:
         self._experimenter = experimenter
         self._learner: Learner | None = None
         self._scene_env: StackingEnv | None = None
+        self._reopen_if_budget_grew()
 
     @classmethod
     def resume(cls, run_dir: Path | str, **kwargs: Any) -> Experiment:
@@ -161,6 +163,16 @@ class Experiment:
                 self._learner = Learner(self.config.learner, self.config.seed, cameras)
         return self._learner
 
+    def _reopen_if_budget_grew(self) -> None:
+        """A run that stopped at its round budget continues when the budget was raised."""
+        if (
+            self.done
+            and self.state["stopped"] == BUDGET_SPENT
+            and self.config.loop.rounds > self.round
+        ):
+            self.state.update(round=self.round + 1, next=STAGES[0], stopped=None, this_round={})
+            self.rundir.save_state(self.state)
+
     def _emit(self, event: ev.Event) -> None:
         self.events.append(event)
 
@@ -212,6 +224,7 @@ class Experiment:
             loop = dataclasses.replace(self.config.loop, rounds=rounds)
             self.config = dataclasses.replace(self.config, loop=loop)
             self.rundir.save_config(self.config)
+            self._reopen_if_budget_grew()
         bar = tqdm(total=self.config.loop.rounds, desc="rounds", disable=not self.progress)
         bar.update(max(self.round - 1, 0))
         while not self.done:
@@ -536,7 +549,7 @@ class Experiment:
         converged = all(analysis.get(t, {}).get("converged") for t in loop.targets)
         self.state["converged_streak"] = self.state["converged_streak"] + 1 if converged else 0
         if self.round >= loop.rounds:
-            self.state["stopped"] = "round budget spent"
+            self.state["stopped"] = BUDGET_SPENT
         elif loop.stop == "converged" and self.state["converged_streak"] >= 2:
             self.state["stopped"] = "every target converged in two consecutive rounds"
         if self.state["stopped"]:
