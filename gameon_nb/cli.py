@@ -377,7 +377,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--run-dir", type=Path, help="learner: a run's episodes (default: a cached set)")
     p.add_argument("--seed", type=int, default=0, help="learner: seed of data, nets and resets")
     p.add_argument("--data-episodes", type=int, default=400, help="learner: cached set's size")
-    p.add_argument("--threads", type=int, help="learner: torch threads of both sides (default all)")
+    p.add_argument("--threads", type=int, help="learner: torch threads of each side (default 1)")
     p.add_argument("--d3rlpy-venv", type=Path, help="learner: d3rlpy's venv (default in the cache)")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.set_defaults(run=_bench)

@@ -23,6 +23,9 @@ from typing import Any
 import numpy as np
 import torch
 
+PROGRESS = "d3rlpy worker:"
+"""Lines starting so are progress, passed on to the benchmark's stderr."""
+REPORT_EVERY_S = 30.0
 STD_FLOOR = 1e-2
 """Least scale of an input feature, as our learner's Normalizer has: a feature that is nearly
 constant in the data (a cube's tilt) would otherwise be blown up by 1 / (std + 1e-3) when it
@@ -74,11 +77,15 @@ def train(job: dict[str, Any], out: Path) -> dict[str, Any]:
         iql.save_policy(str(policy))
         points[name] = {"updates": updates, "seconds": seconds, "policy": str(policy)}
 
+    reported = 0.0
     while len(points) < 2:
         started = time.perf_counter()
         losses = iql.update(dataset.sample_transition_batch(iql.config.batch_size))
         seconds += time.perf_counter() - started
         updates += 1
+        if seconds - reported >= REPORT_EVERY_S:
+            reported = seconds
+            print(f"{PROGRESS} {updates} updates in {seconds:.0f} s", file=sys.stderr, flush=True)
         if updates == budget_updates:
             save("at_updates")
         if seconds >= budget_seconds and "at_seconds" not in points:

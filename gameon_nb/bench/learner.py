@@ -34,8 +34,9 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import torch
-from tqdm.auto import tqdm
 
+from gameon_nb.bench import d3rlpy_worker
+from gameon_nb.bench.d3rlpy_worker import PROGRESS
 from gameon_nb.config import RunConfig, override, to_dict
 from gameon_nb.data.bootstrap import bootstrap
 from gameon_nb.data.dataset import TransitionData
@@ -70,7 +71,14 @@ red block" is executed about 50 times (about 40 successes, the rest sabotaged or
 achieved in passing by many more ("hold the red block above ...")."""
 IQL_SETTINGS = {"expectile": 0.7, "weight_temp": 3.0, "max_weight": 100.0, "tau": 0.005}
 """d3rlpy's IQL defaults (those of the paper's locomotion runs), named so the report shows them."""
-WORKER = Path(__file__).with_name("d3rlpy_worker.py")
+DEFAULT_THREADS = 1
+"""Torch threads of each side. One, because two per process on the shared 2-core machines
+oversubscribe the cores, and OpenMP's spinning then made updates 6-20x slower and erratic for
+both sides (measured under a load of 5: ours 65 ms an update at one thread, 0.4-1.3 s at two;
+d3rlpy's IQL 58 ms against 0.25-4 s)."""
+REPORT_EVERY_S = 30.0
+"""Seconds of training between progress lines on stderr."""
+WORKER = Path(d3rlpy_worker.__file__)
 _READY = ".gameon-ready"
 _PARTIAL = ".gameon-partial"
 
@@ -309,7 +317,6 @@ def _train_ours(
     budget_updates: int,
     budget_seconds: float,
     work: Path,
-    progress: bool,
 ) -> dict[str, Any]:
     """Fit our learner until both budgets are spent; checkpoints at each, clock paused to save."""
     started = time.perf_counter()
@@ -324,19 +331,20 @@ def _train_ours(
         learner.save(path)
         points[name] = {"updates": updates, "seconds": seconds, "policy": str(path)}
 
-    bar = tqdm(desc="ours", unit="update", disable=not progress, leave=False)
+    reported = 0.0
     while len(points) < 2:
         started = time.perf_counter()
         # one update a call, so a budget is never overrun by more than one update
         learner.fit(1)
         seconds += time.perf_counter() - started
         updates += 1
-        bar.update()
+        if seconds - reported >= REPORT_EVERY_S:
+            reported = seconds
+            _say(f"ours: {updates} updates in {seconds:.0f} s")
         if updates == budget_updates:
             save("at_updates")
         if seconds >= budget_seconds and "at_seconds" not in points:
             save("at_seconds")
-    bar.close()
     return {
         "updates": updates,
         "seconds": seconds,
@@ -383,8 +391,18 @@ def _train_d3rlpy(
     (work / "job.json").write_text(json.dumps(job, indent=2))
     command = [str(python), "-I", str(WORKER), str(work / "job.json")]
     log = work / "worker.log"
-    with log.open("w") as out:
-        code = subprocess.run(command, stdout=out, stderr=subprocess.STDOUT, cwd=work).returncode
+    with (
+        log.open("w") as out,
+        subprocess.Popen(
+            command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=work
+        ) as worker,
+    ):
+        assert worker.stdout is not None
+        for line in worker.stdout:  # d3rlpy's own logging stays in the log, progress is shown
+            out.write(line)
+            if line.startswith(PROGRESS):
+                _say(f"d3rlpy: {line.removeprefix(PROGRESS).strip()}")
+        code = worker.wait()
     result_path = work / "result.json"
     if code or not result_path.exists():
         tail = "\n".join(log.read_text(errors="replace").splitlines()[-30:])
@@ -450,6 +468,7 @@ def measure_learner(
     each); `*_success_at_updates` at equal updates (`budget_updates` each). `episodes` evaluation
     episodes per side and point, on the same seeded resets. Without `run_dir`, a bootstrap data
     set of `data_episodes` episodes under `seed` is made in (and later read from) the cache.
+    `threads`: torch threads of each side (None: DEFAULT_THREADS); `venv`: d3rlpy's venv.
     """
     if budget_updates < 1 or budget_seconds <= 0 or episodes < 1:
         raise BenchLearnerError(
@@ -459,7 +478,7 @@ def measure_learner(
         skill = Skill.from_text(skill).text
     except UnknownSkillError as error:
         raise BenchLearnerError(str(error)) from None
-    threads = threads or torch.get_num_threads()
+    threads = threads or DEFAULT_THREADS
     python = ensure_d3rlpy_venv(venv)
     if run_dir is None:
         config, run, source = _cached_data(seed, data_episodes, progress)
@@ -485,7 +504,7 @@ def measure_learner(
         work = Path(tmp)
         budgets = f"{budget_updates} updates and {budget_seconds:g} s"
         _say(f"training ours until {budgets} are both spent")
-        ours = _train_ours(config, data, budget_updates, budget_seconds, work, progress)
+        ours = _train_ours(config, data, budget_updates, budget_seconds, work)
         _say(f"ours: {ours['updates_per_s']:.1f} updates/s")
         _say(f"training d3rlpy IQL (in {python.parent.parent}) until {budgets} are both spent")
         theirs = _train_d3rlpy(python, config, data, budget_updates, budget_seconds, threads, work)
