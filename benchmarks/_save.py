@@ -1,0 +1,50 @@
+"""Run one `gameon bench NAME --json` and save its report as benchmarks/results/NAME-DATE.json.
+
+    $ .venv/bin/python benchmarks/sim.py               # each benchmark's script calls run_and_save
+    >>> run_and_save("learner", ["--budget-seconds", "120"])   # -> the path written
+
+The saved file is the report as printed, plus a "meta" entry: the command, the date, the git
+revision and the machine, so a result can be traced back to what produced it.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import os
+import platform
+import subprocess
+import sys
+from pathlib import Path
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def _git_revision() -> str:
+    done = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False
+    )
+    return done.stdout.strip() or "unknown"
+
+
+def run_and_save(name: str, options: list[str]) -> Path:
+    """Run `gameon bench NAME --json OPTIONS` with this interpreter; write and return the file."""
+    command = [sys.executable, "-m", "gameon_nb.cli", "bench", name, "--json", *options]
+    # stderr passes through, so progress and errors show as the benchmark runs
+    done = subprocess.run(command, stdout=subprocess.PIPE, text=True, check=False)
+    if done.returncode:
+        sys.exit(f"`{' '.join(command)}` failed with exit code {done.returncode}")
+    report = json.loads(done.stdout)
+    now = datetime.datetime.now(datetime.UTC)
+    report["meta"] = {
+        "command": f"gameon bench {name} --json {' '.join(options)}".strip(),
+        "date": now.isoformat(timespec="seconds"),
+        "git_revision": _git_revision(),
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores, {platform.system()}",
+        "python": platform.python_version(),
+    }
+    RESULTS.mkdir(exist_ok=True)
+    path = RESULTS / f"{name}-{now:%Y-%m-%d}.json"
+    path.write_text(json.dumps(report, indent=2) + "\n")
+    print(path)
+    return path
