@@ -82,11 +82,9 @@ def test_killed_in_collection_and_training_then_resumed_equals_uninterrupted(
     assert state["next"] == "collect"
 
     process = gameon_loop(killed, "--resume")
-    wait_for(
-        killed,
-        lambda log: any(isinstance(e, ev.TrainingProgress) and e.round == 2 for e in log),
-    )
-    os.kill(process.pid, signal.SIGKILL)  # mid-training, after a checkpoint
+    partial = RunDir(killed).checkpoint("train-002")
+    wait_for(killed, lambda log: partial.exists())
+    os.kill(process.pid, signal.SIGKILL)  # mid-training, after its first checkpoint
     process.wait()
     assert RunDir(killed).load_state()["next"] == "train"
     assert RunDir(killed).checkpoint("train-002").exists()
