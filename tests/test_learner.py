@@ -141,3 +141,24 @@ def test_colour_words_bind_blocks_to_slots() -> None:
     assert bound[..., 0].tolist() == [[2, 0, 1], [0, 1, 2], [1, 0, 2], [1, 2, 0]]
     # each slot keeps its block's colour as a one-hot, so nothing is lost by reordering
     assert bound[0, :, 1:].tolist() == [[0, 0, 1], [1, 0, 0], [0, 1, 0]]
+
+
+def test_the_gpu_preset_builds_and_runs_forward_on_the_cpu() -> None:
+    from gameon_nb.config import RunConfig, override
+    from gameon_nb.loop.presets import GPU
+    from gameon_nb.sim.env import make_env
+
+    config = override(RunConfig(), GPU)
+    assert (config.learner.trunk, config.learner.pixels, config.sim.pixels) == (
+        "perceiver",
+        True,
+        True,
+    )
+    learner = Learner(config.learner, seed=0, cameras=tuple(config.sim.cameras))
+    assert sum(p.numel() for p in learner.parameters()) > 1_000_000
+    env = make_env(config.sim)
+    obs, _ = env.reset(seed=0)
+    env.close()
+    action = learner.act(obs, ["stack the red block on the blue block"])
+    assert action.shape == (1, 5)
+    assert np.isfinite(action).all()

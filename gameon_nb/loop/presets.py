@@ -2,6 +2,7 @@
 
     >>> config = override(RunConfig(), DEMO)      # what `gameon demo` runs
     >>> config = override(RunConfig(), TINY)      # seconds, for smoke tests
+    >>> config = override(RunConfig(), GPU)       # the full system, Perceiver on pixels
 
 Each is a list of `section.field=value` strings, the same language as `--set` and papermill
 parameters, so a preset is also a documented starting point for one's own runs.
@@ -9,7 +10,7 @@ parameters, so a preset is also a documented starting point for one's own runs.
 
 from __future__ import annotations
 
-__all__ = ["DEMO", "PRESETS", "TINY"]
+__all__ = ["DEMO", "GPU", "PRESETS", "TINY"]
 
 DEMO: list[str] = [
     "bootstrap.episodes=300",
@@ -45,4 +46,34 @@ TINY: list[str] = [
 ]
 """A loop that runs every stage in seconds (its numbers mean nothing)."""
 
-PRESETS: dict[str, list[str]] = {"demo": DEMO, "tiny": TINY}
+GPU: list[str] = [
+    "sim.pixels=true",
+    "sim.image_size=[64,64]",
+    "data.policy_frames=true",
+    "data.frame_every=1",  # pixel learning needs a frame at every step
+    "learner.trunk=perceiver",
+    "learner.pixels=true",
+    "learner.hidden=512",
+    "learner.latent_dim=256",
+    "learner.latents=32",
+    "learner.heads=8",
+    "learner.blocks=4",
+    "learner.conv_channels=[32,64,128]",
+    "learner.batch_size=512",
+    "learner.eval_envs=32",
+    "bootstrap.episodes=2000",
+    "bootstrap.workers=8",
+    "loop.rounds=20",
+    "loop.pretrain_steps=50000",
+    "loop.train_steps=10000",
+    "loop.checkpoint_every=2000",
+    "loop.episodes_per_task=64",
+    "loop.envs=32",
+    "loop.eval_episodes=50",
+    "loop.grow_min_episodes=50",
+    "loop.eval_base=true",
+]
+"""The full system on a GPU (Perceiver trunk on both policy cameras, CUDA with bf16 autocast):
+what notebooks/03_full_loop.ipynb runs by default. Not for a CPU."""
+
+PRESETS: dict[str, list[str]] = {"demo": DEMO, "tiny": TINY, "gpu": GPU}
