@@ -25,7 +25,7 @@ from gameon_nb.widgets import (
 from gameon_nb.widgets.stages import stage_records
 from gameon_nb.widgets.stepper import ALL_STAGES, StageError, button_states
 
-ONE_ROUND = [*TINY, "loop.rounds=1"]
+ONE_ROUND = [*TINY, "loop.rounds=1", "loop.eval_episodes=1", "learner.eval_envs=16"]
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 
 

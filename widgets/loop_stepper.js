@@ -30,7 +30,7 @@ function render({ model, el }) {
   const roundButton = h("button", {
     className: "gameon-stepper-run-round", type: "button",
     title: "run every stage left in this round (setup first, if it has not run)",
-    text: "⏭ run round",
+    text: "run round",
   });
   const bar = h("div", { className: "gameon-stepper-bar" });
   const fill = h("div", { className: "gameon-stepper-progress-fill" });
@@ -60,40 +60,46 @@ function render({ model, el }) {
     draw();
   }
 
+  // One button per stage, made once and updated in place, so focus and hover survive redraws.
+  const byStage = new Map();
+
+  function button(stage) {
+    const props = { className: "gameon-stepper-stage", type: "button", "data-stage": stage };
+    const node = h("button", props, [
+      h("span", { className: "gameon-stepper-mark" }),
+      h("span", { className: "gameon-stepper-name", text: stage }),
+      h("span", { className: "gameon-stepper-time" }),
+    ]);
+    node.addEventListener("click", () => {
+      if (!busy() && !node.disabled) send({ type: "run", stage });
+    });
+    return node;
+  }
+
   function drawButtons() {
     const timings = model.get("timings");
     const running = model.get("running");
     const finished = model.get("next_stage") === "done";
-    bar.replaceChildren(
-      ...model.get("buttons").map(({ stage, state }) => {
-        const shownState = stage === running ? "running" : state;
-        const button = h("button", {
-          className: "gameon-stepper-stage",
-          type: "button",
-          "data-stage": stage,
-          "data-state": shownState,
-          title:
-            state === "done"
-              ? `${stage}: done${stage in timings ? ` in ${seconds(timings[stage])}` : ""}`
-              : state === "next"
-                ? `run ${stage}`
-                : `run every stage up to ${stage}`,
-        });
-        button.append(
-          h("span", { className: "gameon-stepper-mark", text: MARK[state] ?? "" }),
-          h("span", { text: stage }),
-        );
-        if (stage in timings && state === "done") {
-          button.append(h("span", { className: "gameon-stepper-time", text: seconds(timings[stage]) }));
-        }
-        button.disabled = busy() || finished || state === "done";
-        button.addEventListener("click", () => {
-          if (busy()) return;
-          send({ type: "run", stage });
-        });
-        return button;
-      }),
-    );
+    const states = model.get("buttons");
+    if (states.map((b) => b.stage).join() !== [...byStage.keys()].join()) {
+      byStage.clear();
+      for (const { stage } of states) byStage.set(stage, button(stage));
+      bar.replaceChildren(...byStage.values());
+    }
+    for (const { stage, state } of states) {
+      const node = byStage.get(stage);
+      const took = stage in timings && state === "done" ? seconds(timings[stage]) : "";
+      node.dataset.state = stage === running ? "running" : state;
+      node.title =
+        state === "done"
+          ? `${stage}: done${took ? ` in ${took}` : ""}`
+          : state === "next"
+            ? `run ${stage}`
+            : `run every stage up to ${stage}`;
+      node.querySelector(".gameon-stepper-mark").textContent = MARK[state] ?? "";
+      node.querySelector(".gameon-stepper-time").textContent = took;
+      node.disabled = busy() || finished || state === "done";
+    }
     roundButton.disabled = busy() || finished;
   }
 

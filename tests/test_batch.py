@@ -1,0 +1,322 @@
+"""`gameon batch` and the notebook-parameter helpers: parameters checked against the notebook's
+parameters cell and the RunConfig before anything runs, secrets refused, a run recorded, and a
+failing cell leaving the partial notebook."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import papermill
+import pytest
+
+from gameon_nb.batch import (
+    NotebookError,
+    Parameter,
+    ParameterError,
+    choose_backend,
+    config_assignments,
+    notebook_config,
+    notebook_parameters,
+    parse_value,
+    resolve_parameters,
+    run_batch,
+    start_experiment,
+)
+from gameon_nb.cli import main
+from gameon_nb.config import RunConfig, override
+from gameon_nb.loop import TINY
+from gameon_nb.loop.rundir import RunStateError
+
+REPO = Path(__file__).resolve().parents[1]
+QUICKSTART = REPO / "notebooks" / "00_quickstart.ipynb"
+
+PARAMETERS = """\
+run_dir: str = "runs/x"  # where it goes
+rounds: int = 2  # rounds of the loop
+rate: float = 0.5
+verbose: bool = False  # say more
+names: list[str] = ["a", "b"]  # some names
+seeds: list[int] = [0, 1]
+overrides: list[str] = []
+fail = True  # unannotated: the default's type
+"""
+
+
+def write(path: Path, parameters: str, *cells: str) -> Path:
+    notebook = nbformat.v4.new_notebook()
+    notebook.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    first = nbformat.v4.new_code_cell(parameters)
+    first.metadata["tags"] = ["parameters"]
+    notebook.cells = [first, *(nbformat.v4.new_code_cell(c) for c in cells)]
+    nbformat.write(notebook, path)
+    return path
+
+
+@pytest.fixture
+def notebook(tmp_path: Path) -> Path:
+    return write(
+        tmp_path / "probe.ipynb",
+        PARAMETERS,
+        "print('before', rounds, names)",
+        "if fail:\n    raise ValueError('planned failure')",
+        "print('after')",
+    )
+
+
+def test_the_parameters_cell_is_the_interface(notebook: Path) -> None:
+    declared = notebook_parameters(notebook)
+    assert list(declared) == [
+        "run_dir",
+        "rounds",
+        "rate",
+        "verbose",
+        "names",
+        "seeds",
+        "overrides",
+        "fail",
+    ]
+    assert declared["rounds"] == Parameter("rounds", "int", 2, "rounds of the loop")
+    assert declared["names"].type == "list[str]"
+    assert declared["names"].default == ["a", "b"]
+    assert declared["fail"].type == "bool"
+    assert set(declared) == set(papermill.inspect_notebook(str(notebook)))
+
+
+def test_notebooks_without_one_parameters_cell_are_refused(tmp_path: Path) -> None:
+    plain = nbformat.v4.new_notebook()
+    plain.cells = [nbformat.v4.new_code_cell("x = 1")]
+    nbformat.write(plain, tmp_path / "none.ipynb")
+    with pytest.raises(NotebookError, match="0 cells tagged 'parameters'"):
+        notebook_parameters(tmp_path / "none.ipynb")
+    write(tmp_path / "code.ipynb", "import os\nx = os.getcwd()")
+    with pytest.raises(NotebookError, match="only `name: type = value`"):
+        notebook_parameters(tmp_path / "code.ipynb")
+    with pytest.raises(NotebookError, match="no notebook"):
+        notebook_parameters(tmp_path / "missing.ipynb")
+
+
+@pytest.mark.parametrize(
+    ("kind", "text", "value"),
+    [
+        ("int", "3", 3),
+        ("float", "0.25", 0.25),
+        ("float", "2", 2.0),
+        ("bool", "false", False),
+        ("bool", "True", True),
+        ("str", "tiny", "tiny"),
+        ("str", "[1]", "[1]"),
+        ("list[str]", '["loop.rounds=1", "seed=3"]', ["loop.rounds=1", "seed=3"]),
+        ("list[int]", "[0, 1]", [0, 1]),
+    ],
+)
+def test_values_are_parsed_by_the_declared_type(kind: str, text: str, value: object) -> None:
+    assert parse_value(Parameter("p", kind, None), text) == value
+
+
+@pytest.mark.parametrize(
+    ("kind", "text", "message"),
+    [
+        ("int", "abc", "rounds expects int, got 'abc'"),
+        ("int", "1.5", "rounds expects int, got '1.5'"),
+        ("float", "fast", "rounds expects float, got 'fast'"),
+        ("bool", "maybe", "rounds expects bool, got 'maybe' (true or false)"),
+        ("list[str]", "random", "rounds expects a JSON list of str"),
+        ("list[int]", '["a"]', "rounds expects int, got"),
+        ("dict[str, int]", "{}", "batch cannot parse"),
+    ],
+)
+def test_wrong_types_are_clear_errors(kind: str, text: str, message: str) -> None:
+    with pytest.raises(ParameterError, match=re.escape(message)):
+        parse_value(Parameter("rounds", kind, None), text)
+
+
+def test_names_are_checked_against_the_cell_and_the_config(tmp_path: Path) -> None:
+    got = resolve_parameters(
+        QUICKSTART, [("rounds", "3"), ("loop.envs", "2"), ("preset", "tiny")], run_dir=tmp_path
+    )
+    assert got == {
+        "rounds": 3,
+        "preset": "tiny",
+        "overrides": ["loop.envs=2"],
+        "run_dir": str(tmp_path.resolve()),
+    }
+    with pytest.raises(ParameterError) as unknown:
+        resolve_parameters(QUICKSTART, [("no_such_param", "1")])
+    assert str(unknown.value).startswith("unknown parameter 'no_such_param' for 00_quickstart")
+    assert "known: run_dir, preset, rounds, overrides" in str(unknown.value)
+    with pytest.raises(ParameterError, match=r"config: 'loop\.no_field' is not a config field"):
+        resolve_parameters(QUICKSTART, [("loop.no_field", "1")])
+    with pytest.raises(ParameterError, match=r"LoopConfig\.rounds: expected int"):
+        resolve_parameters(QUICKSTART, [("loop.rounds", '"two"')])
+    with pytest.raises(ParameterError, match="unknown preset 'huge'; known: demo, tiny"):
+        resolve_parameters(QUICKSTART, [("preset", "huge")])
+    with pytest.raises(ParameterError, match=re.escape("an override is 'section.field=value'")):
+        resolve_parameters(QUICKSTART, [("overrides", '["loop.rounds"]')])
+    with pytest.raises(ParameterError, match="given twice"):
+        resolve_parameters(QUICKSTART, [("rounds", "1"), ("rounds", "2")])
+    with pytest.raises(ParameterError, match="run_dir is set by --run-dir"):
+        resolve_parameters(QUICKSTART, [("run_dir", "elsewhere")], run_dir=tmp_path)
+    tour = REPO / "notebooks" / "01_domain_tour.ipynb"
+    with pytest.raises(ParameterError, match="unknown curricula"):
+        resolve_parameters(
+            REPO / "notebooks" / "04_compare_curricula.ipynb",
+            [("curricula", '["random", "lucky"]')],
+        )
+    assert resolve_parameters(tour, [("seed", "4")]) == {"seed": 4}
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("api_key", "x"),
+        ("GEMINI_API_KEY", "x"),
+        ("token", "x"),
+        ("db_password", "x"),
+        ("experimenter.secret", "x"),
+        ("preset", "AIza" + "x" * 35),
+        ("overrides", '["experimenter.gemini_api_key=abc"]'),
+    ],
+)
+def test_secrets_are_refused(name: str, value: str) -> None:
+    with pytest.raises(ParameterError, match=r"refused: .*(secret|API key)"):
+        resolve_parameters(QUICKSTART, [(name, value)])
+
+
+def test_a_key_from_the_environment_is_refused_as_a_value(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GEMINI_API_KEY", "not-a-real-key-123")
+    with pytest.raises(ParameterError, match=r"holds \$GEMINI_API_KEY"):
+        resolve_parameters(QUICKSTART, [("preset", "not-a-real-key-123")])
+
+
+def test_choose_backend() -> None:
+    assert choose_backend("auto", {}) == "scripted"
+    assert choose_backend("auto", {"GEMINI_API_KEY": "k"}) == "gemini"
+    assert choose_backend("gemini", {"GOOGLE_API_KEY": "k"}) == "gemini"
+    with pytest.raises(ParameterError, match="export GEMINI_API_KEY"):
+        choose_backend("gemini", {})
+    with pytest.raises(ParameterError, match="known: auto, gemini, openai, scripted, replay"):
+        choose_backend("claude", {})
+
+
+def test_notebook_config_is_the_preset_then_named_then_overrides() -> None:
+    config = notebook_config(preset="tiny", overrides=["loop.envs=1"], rounds=1, seed=3)
+    assert config == override(RunConfig(), [*TINY, "loop.rounds=1", "seed=3", "loop.envs=1"])
+    assert config_assignments(overrides=["loop.rounds=5"], rounds=1)[-1] == "loop.rounds=5"
+    assert notebook_config().loop.rounds == RunConfig().loop.rounds
+    with pytest.raises(ParameterError, match=re.escape("list of section.field=value")):
+        config_assignments(overrides="loop.rounds=1")  # type: ignore[arg-type]
+
+
+def test_start_experiment_resumes_the_same_config_only(tmp_path: Path) -> None:
+    config = notebook_config(preset="tiny", rounds=1)
+    first = start_experiment(tmp_path, config, progress=False)
+    first.rundir.save_state(first.state)  # as after a first stage
+    again = start_experiment(tmp_path, config, progress=False)
+    assert again.next_stage == "setup"
+    with pytest.raises(RunStateError, match=r"another config \(loop\.rounds: 1 vs 2"):
+        start_experiment(tmp_path, notebook_config(preset="tiny", rounds=2))
+
+
+def test_gameon_batch_rejects_bad_parameters_before_running(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run_dir = tmp_path / "run"
+    cases = {
+        ("rounds", "abc"): "gameon batch: rounds expects int, got 'abc'",
+        ("no_such_param", "1"): "gameon batch: unknown parameter 'no_such_param'",
+        ("api_token", "1"): "gameon batch: refused: 'api_token' looks like a secret",
+    }
+    for (name, value), message in cases.items():
+        code = main(["batch", str(QUICKSTART), "--run-dir", str(run_dir), "-p", name, value])
+        err = capsys.readouterr().err
+        assert code == 2
+        assert err.startswith(message), err
+    assert "known: run_dir, preset, rounds, overrides" in main_err(run_dir, capsys)
+    assert not run_dir.exists()  # nothing ran, nothing was written
+
+
+def main_err(run_dir: Path, capsys: pytest.CaptureFixture[str]) -> str:
+    main(["batch", str(QUICKSTART), "--run-dir", str(run_dir), "-p", "no_such_param", "1"])
+    return capsys.readouterr().err
+
+
+def test_the_gameon_command_itself(tmp_path: Path) -> None:
+    gameon = Path(sys.executable).with_name("gameon")
+    done = subprocess.run(
+        [str(gameon), "batch", str(QUICKSTART), "--run-dir", str(tmp_path), "-p", "rounds", "abc"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 2
+    assert done.stderr.strip() == "gameon batch: rounds expects int, got 'abc'"
+    checked = subprocess.run(
+        [
+            str(gameon),
+            "batch",
+            str(QUICKSTART),
+            "--run-dir",
+            str(tmp_path),
+            "--check",
+            "--json",
+            "-p",
+            "loop.envs",
+            "2",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert checked.returncode == 0, checked.stderr
+    assert json.loads(checked.stdout)["parameters"]["overrides"] == ["loop.envs=2"]
+
+
+def test_a_failed_cell_leaves_the_partial_notebook(
+    notebook: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run_dir = tmp_path / "failed"
+    code = main(["batch", str(notebook), "--run-dir", str(run_dir), "-p", "names", '["x"]'])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "raised ValueError: planned failure" in err
+    executed = run_dir / "probe.ipynb"
+    assert f"the executed notebook up to that cell is {executed}" in err
+    cells = [c for c in nbformat.read(executed, as_version=4).cells if c.cell_type == "code"]
+    injected = next(c for c in cells if "injected-parameters" in c.metadata.get("tags", []))
+    assert 'names = ["x"]' in injected.source
+    printed = next(c for c in cells if c.source.startswith("print('before'"))
+    assert printed.outputs[0]["text"] == "before 2 ['x']\n"
+    failed = next(c for c in cells if "planned failure" in c.source)
+    assert failed.outputs[-1]["output_type"] == "error"
+    assert cells[-1].execution_count is None  # never ran
+    record = json.loads((run_dir / "batch.json").read_text())
+    assert record["status"] == "failed"
+    assert "ValueError: planned failure" in record["error"]
+    assert "planned failure" in (run_dir / "probe.html").read_text()
+
+
+def test_a_batch_run_is_recorded(notebook: Path, tmp_path: Path) -> None:
+    run_dir = tmp_path / "ok"
+    record = run_batch(notebook, run_dir, [("fail", "false"), ("rounds", "5")], progress=False)
+    assert record["status"] == "ok"
+    assert record["parameters"] == {"fail": False, "rounds": 5, "run_dir": str(run_dir.resolve())}
+    assert set(record["versions"]) >= {"python", "torch", "mujoco", "gameon_nb", "papermill"}
+    assert all(record["versions"][k] for k in ("python", "torch", "mujoco", "papermill"))
+    assert record["device"]["kind"] in ("cpu", "cuda")
+    revision = record["git"]["revision"]
+    assert revision is None or re.fullmatch(r"[0-9a-f]{40}", revision)
+    assert json.loads((run_dir / "batch.json").read_text()) == record
+    executed = nbformat.read(run_dir / "probe.ipynb", as_version=4)
+    assert executed.cells[-1].outputs[0]["text"] == "after\n"
+    assert "after" in (run_dir / "probe.html").read_text()
+    text = json.dumps(record)
+    assert "API_KEY" not in text  # nothing of the environment beyond versions and device
