@@ -215,4 +215,35 @@ def test_errors_can_also_be_raised_and_busy_clicks_are_ignored(tmp_path: Path) -
     assert "ValueError: bad setup" in stepper.error  # nothing ran
     with pytest.raises(ValueError, match="unknown stage"):
         stepper.plan("dance")
+    stepper.controls.running = ""
+    stepper._on_message(stepper.controls, {"type": "run", "stage": "dance", "request": 4}, [])
+    assert stepper.error.startswith("cannot run 'dance': unknown stage 'dance'")
+    assert stepper.controls.handled == 4
     assert stepper.plan("retrieve") == ["setup", "propose", "decompose", "retrieve"]
+
+
+def test_stage_records_join_a_resumed_attempt() -> None:
+    def collected(episode: int) -> ev.EpisodeCollected:
+        return ev.EpisodeCollected(
+            round=1, stage="collect", episode=episode, skills=["x"], outcomes=[True], steps=3
+        )
+
+    log: list[ev.Event] = [
+        ev.StageStarted(round=1, stage="retrieve"),
+        ev.StageFinished(round=1, stage="retrieve", seconds=0.1),
+        ev.StageStarted(round=1, stage="collect"),
+        collected(5),  # then the process died
+        ev.StageStarted(round=1, stage="collect", resumed=True),
+        collected(6),
+        ev.StageFinished(round=1, stage="collect", seconds=2.0),
+        ev.StageStarted(round=1, stage="judge"),  # cut short, not resumed yet
+    ]
+    records = stage_records(log)
+    assert [(r.stage, r.finished is not None) for r in records] == [
+        ("retrieve", True),
+        ("collect", True),
+        ("judge", False),
+    ]
+    assert [e.episode for e in records[1].of(ev.EpisodeCollected)] == [5, 6]
+    assert records[1].summary == {}
+    assert records[2].events == []

@@ -55,20 +55,29 @@ ACTION_FIELDS = (
 
 
 def camera_names(env: StackingEnv) -> list[str]:
-    """Every camera of the scene, the experimenter's first."""
+    """Every camera of the scene, the experimenter's first.
+
+    >>> camera_names(env)          # ['experimenter', 'front_left', 'front_right', 'top']
+    """
     names = [env.model.camera(i).name for i in range(env.model.ncam)]
     return sorted(names, key=lambda c: (c != env.config.view_camera, c))
 
 
 def camera_views(env: StackingEnv) -> dict[str, npt.NDArray[np.uint8]]:
-    """One view_size frame from every camera of the scene as it is now."""
+    """One view_size frame from every camera of the scene as it is now.
+
+    >>> views = camera_views(env); views["top"].shape
+    """
     return {camera: env.render_view(camera) for camera in camera_names(env)}
 
 
 def frames_html(
     frames: Mapping[str, npt.ArrayLike] | Sequence[tuple[str, npt.ArrayLike]], width: int = 240
 ) -> str:
-    """Labelled frames side by side, inline PNGs."""
+    """Labelled frames side by side, inline PNGs.
+
+    >>> frames_html({"before": first, "after": last}, width=160)
+    """
     items = list(frames.items()) if isinstance(frames, Mapping) else list(frames)
     figures = "".join(
         f'<figure class="gameon-frame" style="margin:0 6px 6px 0;text-align:center">'
@@ -84,7 +93,10 @@ def frames_html(
 
 
 def cameras_html(env: StackingEnv, width: int = 240) -> str:
-    """Every camera's view of the scene, labelled."""
+    """Every camera's view of the scene, labelled.
+
+    >>> cameras_html(env)
+    """
     return frames_html(camera_views(env), width)
 
 
@@ -109,7 +121,10 @@ def show_cameras(env: StackingEnv, width: int = 240) -> None:
 
 
 def observation_table(obs: Obs) -> Any:
-    """One row per observation entry: shape, dtype, range, and what it holds."""
+    """One row per observation entry: shape, dtype, range, and what it holds.
+
+    >>> obs, _ = env.reset(seed=0); observation_table(obs)
+    """
     import pandas as pd
 
     meaning = {
@@ -131,7 +146,10 @@ def observation_table(obs: Obs) -> Any:
 
 
 def action_table(sim: SimConfig | None = None) -> Any:
-    """The action's five dimensions with their meaning and full-scale speed."""
+    """The action's five dimensions with their meaning and full-scale speed.
+
+    >>> action_table(config.sim)
+    """
     import pandas as pd
 
     sim = sim or SimConfig()

@@ -77,7 +77,10 @@ def _table(columns: Sequence[str], rows: Sequence[Mapping[str, Any]], css_class:
 
 def comparison_series(root: Path | str, rows: Sequence[Mapping[str, Any]]) -> Series:
     """Mean success of the targets per round, one series per (curriculum, seed) run, from each
-    run's evaluations (round 0 is the pretrained policy, the same for every curriculum)."""
+    run's evaluations (round 0 is the pretrained policy, the same for every curriculum).
+
+    >>> comparison_series("runs/cmp", table["rows"])   # {"random (seed 0)": [(0, 0.0), ...]}
+    """
     series: Series = {}
     for row in rows:
         run = RunDir(Path(root) / f"{row['curriculum']}-seed{row['seed']}")

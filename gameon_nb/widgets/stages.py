@@ -182,9 +182,14 @@ def _root(run: RunDir | Path | str) -> RunDir:
 
 
 def stage_records(events: Sequence[ev.Event]) -> list[StageRecord]:
-    """Every stage attempt in a log, oldest first; a stage that was resumed keeps only the events
-    of its last attempt (the resumed one carries them all: episodes stored before a crash are
-    skipped, not collected again, so their events stay with the first attempt)."""
+    """Every stage attempt in a log, oldest first. A stage resumed after a crash is one record
+    with the events of both attempts: episodes stored before the crash are skipped on resume,
+    so their events are only in the first attempt's part of the log. An attempt cut short and
+    never resumed is the last record, with `finished` None.
+
+    >>> records = stage_records(EventLog(run.events_path).read())
+    >>> [(r.round, r.stage) for r in records if r.finished is None]   # cut short
+    """
     records: list[StageRecord] = []
     current: tuple[int, str] | None = None
     buffer: list[ev.Event] = []
@@ -212,7 +217,10 @@ def stage_records(events: Sequence[ev.Event]) -> list[StageRecord]:
 def stage_record(
     run: RunDir | Path | str, round: int, stage: str, events: Sequence[ev.Event] | None = None
 ) -> StageRecord | None:
-    """The last attempt at `stage` in `round` (setup is round 0), or None if it never started."""
+    """The last attempt at `stage` in `round` (setup is round 0), or None if it never started.
+
+    >>> stage_record(run_dir, 1, "judge").of(JudgeAgreement)
+    """
     log = events if events is not None else ev.EventLog(_root(run).events_path).read()
     found = [r for r in stage_records(log) if (r.round, r.stage) == (round, stage)]
     return found[-1] if found else None
@@ -570,7 +578,11 @@ RENDERERS: dict[str, Renderer] = {
 def stage_parts(
     run: RunDir | Path | str, record: StageRecord, events: Sequence[ev.Event] | None = None
 ) -> list[StagePart]:
-    """What to show of one stage attempt; an unknown stage lists the known ones."""
+    """What to show of one stage attempt; an unknown stage lists the known ones.
+
+    >>> [part.html() for part in stage_parts(run_dir, record)]
+    >>> [part.live() for part in stage_parts(run_dir, record)]      # widgets, in a kernel
+    """
     if record.stage not in RENDERERS:
         raise KeyError(f"no renderer for stage {record.stage!r}; known: {list(RENDERERS)}")
     root = _root(run)
@@ -592,7 +604,10 @@ def section_header(record: StageRecord) -> str:
 def stage_section_html(
     run: RunDir | Path | str, record: StageRecord, events: Sequence[ev.Event] | None = None
 ) -> str:
-    """Static HTML of one stage attempt: a header, then each part's HTML."""
+    """Static HTML of one stage attempt: a header, then each part's HTML.
+
+    >>> stage_section_html(run_dir, stage_record(run_dir, 1, "collect"))
+    """
     body = "".join(p.html() for p in stage_parts(run, record, events))
     return (
         f'<div class="gameon-stage" data-stage="{record.stage}" data-round="{record.round}" '

@@ -430,6 +430,8 @@ class LoopStepper(ipywidgets.VBox):  # type: ignore[misc]
                 action()
         except StageError:
             pass  # shown in the widget already; raised only for calls from code
+        except ValueError as error:  # a message naming no stage: say so where the user looks
+            self.controls.error = f"cannot run {content.get('stage')!r}: {error}"
         finally:
             self.controls.handled = int(content.get("request", self.controls.handled))
 
