@@ -3,8 +3,9 @@
     $ .venv/bin/python benchmarks/sim.py               # each benchmark's script calls run_and_save
     >>> run_and_save("learner", ["--budget-seconds", "120"])   # -> the path written
 
-The saved file is the report as printed, plus a "meta" entry: the command, the date, the git
-revision and the machine, so a result can be traced back to what produced it.
+The saved file is the report as printed, plus a "meta" entry: the command, when it finished,
+the git revision, the machine and its load average before and after, so that a result can be
+traced back to what produced it and to how busy the cores were.
 """
 
 from __future__ import annotations
@@ -30,6 +31,8 @@ def _git_revision() -> str:
 def run_and_save(name: str, options: list[str]) -> Path:
     """Run `gameon bench NAME --json OPTIONS` with this interpreter; write and return the file."""
     command = [sys.executable, "-m", "gameon_nb.cli", "bench", name, "--json", *options]
+    # other work on a shared machine slows every side: the load is part of the record
+    load_before = os.getloadavg()[0]
     # stderr passes through, so progress and errors show as the benchmark runs
     done = subprocess.run(command, stdout=subprocess.PIPE, text=True, check=False)
     if done.returncode:
@@ -41,6 +44,7 @@ def run_and_save(name: str, options: list[str]) -> Path:
         "date": now.isoformat(timespec="seconds"),
         "git_revision": _git_revision(),
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, {platform.system()}",
+        "load_average_1m": {"before": round(load_before, 2), "after": round(os.getloadavg()[0], 2)},
         "python": platform.python_version(),
     }
     RESULTS.mkdir(exist_ok=True)
