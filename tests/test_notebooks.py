@@ -26,6 +26,7 @@ from gameon_nb.batch import (
     parameters_cell,
     run_batch,
 )
+from gameon_nb.loop import Experiment
 from gameon_nb.loop import events as ev
 
 REPO = Path(__file__).resolve().parents[1]
@@ -126,14 +127,16 @@ def test_parameters_are_typed_and_papermill_sees_them(path: Path) -> None:
     assert config.experimenter.backend == "scripted"
 
 
-def test_the_full_loop_defaults_are_gpu_sized() -> None:
+def test_the_full_loop_defaults_are_gpu_sized(tmp_path: Path) -> None:
     declared = notebook_parameters(notebook("03_full_loop"))
     config = notebook_config(
         overrides=declared["overrides"].default, rounds=declared["rounds"].default
     )
     assert config.learner.trunk == "perceiver"
     assert config.learner.pixels
+    assert config.sim.pixels
     assert config.data.policy_frames  # the pixel learner needs the policy cameras' frames
+    Experiment(tmp_path, config).close()  # the loop accepts the combination (nothing runs)
     assert config.loop.rounds >= 10
     assert config.bootstrap.episodes >= 1000
     assert declared["experimenter"].default == "auto"
