@@ -25,6 +25,7 @@ REPO = Path(__file__).resolve().parents[2]
 NOTEBOOK = "02_step_by_step.ipynb"
 STAGE_TIMEOUT_MS = 300_000  # setup on a busy 2-core machine
 DECODED = "img => img.complete && img.naturalWidth > 0"
+POLL_MS = 100  # poll on a timer: animation frames can stall in a busy headless browser
 BUTTONS = "button.gameon-stepper-stage"
 STAGE_DONE = (
     "stage => document.querySelector(`button.gameon-stepper-stage[data-stage=${stage}]`)"
@@ -65,9 +66,10 @@ def test_stepper_runs_a_round_in_jupyterlab(lab: JupyterLab, tmp_path: Path) -> 
             page.wait_for_function(
                 "el => el.textContent.startsWith('running setup')",
                 arg=progress.locator(".gameon-stepper-progress-text").element_handle(),
+                polling=POLL_MS,
             )
             assert progress.is_visible()
-        page.wait_for_function(STAGE_DONE, arg=stage, timeout=STAGE_TIMEOUT_MS)
+        page.wait_for_function(STAGE_DONE, arg=stage, timeout=STAGE_TIMEOUT_MS, polling=POLL_MS)
         section = page.locator(f'.gameon-stage[data-stage="{stage}"]')
         section.wait_for(state="attached")
         assert not stepper.locator(".gameon-stepper-error-box").is_visible()
@@ -103,7 +105,9 @@ def check_rollout(lab: JupyterLab, page: Page) -> None:
     viewer.wait_for(state="visible")
     frame = viewer.locator("img.gameon-rollout-frame")
     page.wait_for_function(
-        f"img => ({DECODED})(img) && img.src.startsWith('blob:')", arg=frame.element_handle()
+        f"img => ({DECODED})(img) && img.src.startsWith('blob:')",
+        arg=frame.element_handle(),
+        polling=POLL_MS,
     )
     first_src, first_pixels = frame.get_attribute("src"), _pixels(frame.screenshot())
     assert frame.get_attribute("data-step") == "0"
@@ -111,8 +115,10 @@ def check_rollout(lab: JupyterLab, page: Page) -> None:
     steps = int(viewer.locator("input.gameon-rollout-slider").get_attribute("max") or 0)
     assert steps > 10
     viewer.locator("input.gameon-rollout-slider").fill(str(steps))
-    page.wait_for_function(f"img => img.dataset.step === '{steps}'", arg=frame.element_handle())
-    page.wait_for_function(DECODED, arg=frame.element_handle())
+    page.wait_for_function(
+        f"img => img.dataset.step === '{steps}'", arg=frame.element_handle(), polling=POLL_MS
+    )
+    page.wait_for_function(DECODED, arg=frame.element_handle(), polling=POLL_MS)
     assert frame.get_attribute("src") != first_src
     moved = np.abs(_pixels(frame.screenshot()) - first_pixels).mean()
     assert moved > 0.5, f"scrubbing left the pixels nearly unchanged ({moved:.2f})"

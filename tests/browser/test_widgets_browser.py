@@ -25,6 +25,7 @@ pytestmark = pytest.mark.slow
 
 EPISODE = 2  # two segments in the small run: the first succeeds, the second fails
 DECODED = "img => img.complete && img.naturalWidth > 0"
+POLL_MS = 100  # poll on a timer: animation frames can stall in a busy headless browser
 NOTEBOOK = "widgets.ipynb"
 
 
@@ -70,7 +71,9 @@ def test_rollout_viewer_renders_and_scrubs(lab: JupyterLab, page: Page, small_ru
     viewer.wait_for(state="visible")
     frame = viewer.locator("img.gameon-rollout-frame")
     page.wait_for_function(
-        f"img => ({DECODED})(img) && img.src.startsWith('blob:')", arg=frame.element_handle()
+        f"img => ({DECODED})(img) && img.src.startsWith('blob:')",
+        arg=frame.element_handle(),
+        polling=POLL_MS,
     )
     first_src, first_pixels = frame.get_attribute("src"), _pixels(frame.screenshot())
     assert frame.get_attribute("data-step") == "0"
@@ -87,8 +90,10 @@ def test_rollout_viewer_renders_and_scrubs(lab: JupyterLab, page: Page, small_ru
 
     # scrub into the second segment: another frame, the label and the kernel follow
     viewer.locator("input.gameon-rollout-slider").fill("150")
-    page.wait_for_function("img => img.dataset.step === '150'", arg=frame.element_handle())
-    page.wait_for_function(DECODED, arg=frame.element_handle())
+    page.wait_for_function(
+        "img => img.dataset.step === '150'", arg=frame.element_handle(), polling=POLL_MS
+    )
+    page.wait_for_function(DECODED, arg=frame.element_handle(), polling=POLL_MS)
     assert frame.get_attribute("src") != first_src
     moved = np.abs(_pixels(frame.screenshot()) - first_pixels).mean()
     assert moved > 1.0, f"scrubbing left the pixels nearly unchanged ({moved:.2f})"
@@ -99,20 +104,28 @@ def test_rollout_viewer_renders_and_scrubs(lab: JupyterLab, page: Page, small_ru
 
     # and the kernel can move the front end
     lab.execute(page, "viewer.seek(50)")
-    page.wait_for_function("img => img.dataset.step === '50'", arg=frame.element_handle())
+    page.wait_for_function(
+        "img => img.dataset.step === '50'", arg=frame.element_handle(), polling=POLL_MS
+    )
 
     # switch camera: the small run's policy cameras are 32x32; the kernel hears of it
     viewer.locator("select.gameon-rollout-camera").select_option("front_left")
-    page.wait_for_function("img => img.naturalWidth === 32", arg=frame.element_handle())
+    page.wait_for_function(
+        "img => img.naturalWidth === 32", arg=frame.element_handle(), polling=POLL_MS
+    )
     assert lab.execute(page, "print(viewer.camera)").strip() == "front_left"
 
     # play advances the frame, pause stops it
     viewer.locator("button.gameon-rollout-play").click()
-    page.wait_for_function("img => Number(img.dataset.step) > 50", arg=frame.element_handle())
+    page.wait_for_function(
+        "img => Number(img.dataset.step) > 50", arg=frame.element_handle(), polling=POLL_MS
+    )
     viewer.locator("button.gameon-rollout-play").click()
 
     viewer.locator("select.gameon-rollout-camera").select_option("experimenter")
-    page.wait_for_function("img => img.naturalWidth === 64", arg=frame.element_handle())
+    page.wait_for_function(
+        "img => img.naturalWidth === 64", arg=frame.element_handle(), polling=POLL_MS
+    )
     shot = lab.screenshot(page, "rollout_viewer")
     assert shot.stat().st_size > 10_000
     errors = [line for line in lab.console if "gameon" in line or "anywidget" in line]
@@ -121,7 +134,7 @@ def test_rollout_viewer_renders_and_scrubs(lab: JupyterLab, page: Page, small_ru
 
 def _decoded(page: Page, images: Locator) -> None:
     for i in range(images.count()):
-        page.wait_for_function(DECODED, arg=images.nth(i).element_handle())
+        page.wait_for_function(DECODED, arg=images.nth(i).element_handle(), polling=POLL_MS)
 
 
 def test_judgement_card_and_library_view(lab: JupyterLab, page: Page) -> None:
@@ -180,7 +193,7 @@ def test_learning_curves_update_live(lab: JupyterLab, page: Page) -> None:
         "curves.append({'step': 2, 'critic_loss': 1.0}, {'step': 3, 'critic_loss': 0.5})\n"
         "curves.append_success('lift the red block', 1, 0.6)",
     )
-    page.wait_for_function(f"() => ({TRACES})().length === 2")
+    page.wait_for_function(f"() => ({TRACES})().length === 2", polling=POLL_MS)
     assert sorted(page.evaluate(TRACES)) == [["critic_loss", 3], ["lift the red block", 1]]
     plot.scroll_into_view_if_needed()
     lab.screenshot(page, "learning_curves", full_page=False)
