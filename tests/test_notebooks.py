@@ -26,8 +26,10 @@ from gameon_nb.batch import (
     parameters_cell,
     run_batch,
 )
+from gameon_nb.config import RunConfig, override
 from gameon_nb.loop import Experiment
 from gameon_nb.loop import events as ev
+from gameon_nb.loop.presets import GPU
 
 REPO = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((REPO / "notebooks").glob("*.ipynb"))
@@ -127,19 +129,17 @@ def test_parameters_are_typed_and_papermill_sees_them(path: Path) -> None:
     assert config.experimenter.backend == "scripted"
 
 
-def test_the_full_loop_defaults_are_gpu_sized(tmp_path: Path) -> None:
+def test_the_full_loop_defaults_are_the_gpu_preset(tmp_path: Path) -> None:
     declared = notebook_parameters(notebook("03_full_loop"))
-    config = notebook_config(
-        overrides=declared["overrides"].default, rounds=declared["rounds"].default
-    )
+    assert declared["preset"].default == "gpu"
+    assert declared["overrides"].default == []
+    rounds = declared["rounds"].default
+    config = notebook_config(preset="gpu", rounds=rounds)
+    assert config == override(RunConfig(), [*GPU, f"loop.rounds={rounds}"])
     assert config.learner.trunk == "perceiver"
     assert config.learner.pixels
-    assert config.sim.pixels
-    assert config.data.policy_frames  # the pixel learner needs the policy cameras' frames
-    Experiment(tmp_path, config).close()  # the loop accepts the combination (nothing runs)
-    assert config.loop.rounds >= 10
-    assert config.bootstrap.episodes >= 1000
     assert declared["experimenter"].default == "auto"
+    Experiment(tmp_path, config).close()  # the loop accepts the combination (nothing runs)
 
 
 def test_the_step_by_step_notebook_switches_to_gemini_by_a_parameter() -> None:
@@ -229,7 +229,7 @@ def test_full_loop_notebook_on_a_finished_run(quickstart: Path, tmp_path: Path) 
     run_batch(
         notebook("03_full_loop"),
         run_dir,
-        [*TINY_LOOP, ("overrides", "[]"), ("experimenter", "scripted")],
+        [*TINY_LOOP, ("experimenter", "scripted")],
         progress=False,
     )
     assert len(ev.EventLog(run_dir / "events.jsonl").read()) == before  # resumed, nothing rerun
