@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from gameon_nb.config import LoopConfig
 from gameon_nb.loop import TINY
 from gameon_nb.loop.compare import compare_curricula
 
@@ -98,6 +99,13 @@ def test_compare_writes_a_table(tmp_path: Path) -> None:
         assert row["distinct_tasks"] == 1
         assert row["sequence_entropy_bits"] == 0.0  # one task, one skill sequence
         assert isinstance(row["stack_pairs"], list)
-        assert "success/stack the red block on the blue block" in row
+    # one set of columns for every run: the targets first, then whatever any run's last round
+    # evaluated besides (None where a run did not evaluate it)
+    assert len({tuple(row) for row in rows}) == 1
+    targets = [f"success/{t}" for t in LoopConfig().targets]
+    assert table["columns"][2 : 2 + len(targets)] == targets
+    others = [c for c in table["columns"] if c.startswith("success/") and c not in targets]
+    assert others, "each run practised a skill besides the targets and evaluated it"
+    assert all(isinstance(row[c], float | None) for row in rows for c in others)
     assert (tmp_path / "compare.md").read_text().startswith("| curriculum | seed |")
     assert (tmp_path / "compare.csv").exists()

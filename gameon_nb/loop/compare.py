@@ -4,9 +4,10 @@
     >>> table["rows"][0]      # {"curriculum", "seed", "success/<skill>"..., "distinct_tasks", ...}
 
 Each (curriculum, seed) runs in its own sub-directory (resumed if it exists). Per run: the final
-evaluation of every target, and the diversity of the data the loop collected: distinct tasks,
-the entropy of the executed skill sequences, and which stack pairs occurred in it (by predicate,
-whatever was being practised). Written as compare.json, compare.csv and compare.md.
+evaluation of every target, then of every other skill some run's final round evaluated (what
+it practised; "-" where a run did not); and the diversity of the data the loop collected:
+distinct tasks, the entropy of the executed skill sequences, and which stack pairs occurred in
+it (by predicate, whatever was being practised). Written as compare.json, .csv and .md.
 """
 
 from __future__ import annotations
@@ -78,13 +79,17 @@ def compare_curricula(
             status = exp.status()
             final = status["latest_evaluation"] or {}
             row: dict[str, Any] = {"curriculum": curriculum, "seed": seed}
-            row |= {
-                f"success/{t}": final.get(t, {}).get("success") for t in exp.config.loop.targets
-            }
+            targets = exp.config.loop.targets
+            skills = [*targets, *(s for s in final if s not in targets)]
+            row |= {f"success/{s}": final.get(s, {}).get("success") for s in skills}
             learned = [t for t, r in status["library"].items() if r["status"] == "learned"]
             row |= {"learned": len(learned)} | diversity(run)
             rows.append(row)
-    frame = pd.DataFrame(rows)
+    columns = list(dict.fromkeys(k for row in rows for k in row if k.startswith("success/")))
+    rest = [k for k in rows[0] if not k.startswith("success/")] if rows else []
+    frame = pd.DataFrame(rows, columns=[*rest[:2], *columns, *rest[2:]])
+    frame = frame.astype(object).where(frame.notna(), None)  # "-" in the table, null in JSON
+    rows = frame.to_dict("records")
     table = {"rows": rows, "columns": list(frame.columns)}
     atomic_write_text(root / "compare.json", json.dumps(table, indent=1))
     atomic_write_text(root / "compare.csv", frame.to_csv(index=False))

@@ -84,7 +84,7 @@ def comparison_series(root: Path | str, rows: Sequence[Mapping[str, Any]]) -> Se
     series: Series = {}
     for row in rows:
         run = RunDir(Path(root) / f"{row['curriculum']}-seed{row['seed']}")
-        targets = [c.removeprefix("success/") for c in row if c.startswith("success/")]
+        targets = run.load_config().loop.targets
         points = []
         for event in ev.EventLog(run.events_path).read(ev.Evaluated):
             rates = [event.results[t]["success"] for t in targets if t in event.results]
@@ -120,7 +120,8 @@ def comparison_html(root: Path | str, table: Mapping[str, Any] | None = None) ->
         f'<div class="gameon-comparison gameon-static" style="{BOX}">'
         f"{_table(columns, rows, 'gameon-comparison-table')}"
         f"{svg_img(chart, 'mean success of the targets per round, per curriculum', 'gameon-curve')}"
-        '<div style="font-size:11px;color:#666">success/…: final evaluation of each target · '
+        '<div style="font-size:11px;color:#666">skill columns: final evaluation of the targets, '
+        "then of what any run practised (- where a run did not evaluate it) · "
         "distinct_tasks, sequence_entropy_bits: diversity of the collected data · stack_pairs: "
         "stacks that occurred in it, whatever was practised</div></div>"
     )
