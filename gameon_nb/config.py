@@ -268,10 +268,8 @@ class LoopConfig:
         "stack the blue block on the green block",
     )
     """Tasks of the 'fixed' curriculum, one per round, cycled."""
-    tasks_per_round: int = 2
-    """Tasks proposed (and collected) per round."""
     episodes_per_task: int = 8
-    """Episodes collected per proposed task."""
+    """Episodes collected for the round's task (one task is proposed per round)."""
     envs: int = 8
     """Environments stepped in lockstep during collection (one batched policy call per step)."""
     exploration_noise: float = 0.1
