@@ -73,3 +73,13 @@ def test_svgs_are_well_formed() -> None:
     assert spark.find(f"{svg}circle") is not None
     lanes = ElementTree.fromstring(reward_lanes_svg([("x", [0, 1, 1], (1, 3))], 3))
     assert len(lanes.findall(f"{svg}polyline")) == 1
+
+
+def test_series_past_the_palette_get_their_own_line_style() -> None:
+    series = {f"skill {i}": [(0.0, 0.5), (1.0, 0.6)] for i in range(21)}
+    chart = ElementTree.fromstring(line_chart_svg(series))
+    lines = chart.findall("{http://www.w3.org/2000/svg}polyline")
+    style = [(line.get("stroke"), line.get("stroke-dasharray")) for line in lines]
+    assert len(set(style)) == 21, "two series drawn alike"
+    assert style[0] == ("#1f77b4", None)
+    assert style[10] == ("#1f77b4", "5 3")

@@ -61,6 +61,7 @@ def test_live_figure_updates(library_file: Path) -> None:
     # colours by position in each panel, as the static twin draws them
     assert traces[("legend", LIFT)].line.color == PALETTE[1]  # grasp comes first in the library
     assert traces[("legend2", "critic_loss")].line.color == PALETTE[0]
+    assert traces[("legend", LIFT)].line.dash == "solid"  # dashes start with the 11th series
     assert traces[("legend2", "grad_norm")].visible == "legendonly"
     assert traces[("legend2", "bc_loss")].visible is True
 

@@ -17,7 +17,7 @@ from typing import Any
 
 from gameon_nb.widgets.library_view import LibrarySource, load_library
 from gameon_nb.widgets.markup import BOX, escape
-from gameon_nb.widgets.svg import colour, line_chart_svg, svg_img
+from gameon_nb.widgets.svg import colour, dash, line_chart_svg, svg_img
 
 __all__ = [
     "LearningCurves",
@@ -197,15 +197,15 @@ class LearningCurves:
         shown = set(self.shown_metrics())
         # colours by position within each panel, as in the static twin
         wanted = [
-            ("legend", name, points, 1, True, colour(i))
+            ("legend", name, points, 1, True, i)
             for i, (name, points) in enumerate(self.success.items())
         ]
         wanted += [
-            ("legend2", name, points, 2, name in shown, colour(i))
+            ("legend2", name, points, 2, name in shown, i)
             for i, (name, points) in enumerate(self.metrics.items())
         ]
         with self.figure.batch_update():
-            for legend, name, points, row, visible, col in wanted:
+            for legend, name, points, row, visible, i in wanted:
                 xs = [x for x, _ in points]
                 ys = [y if math.isfinite(y) else None for _, y in points]
                 trace = traces.get((legend, name))
@@ -217,8 +217,8 @@ class LearningCurves:
                         legend=legend,
                         mode="lines+markers" if row == 1 else "lines",
                         visible=True if visible else "legendonly",
-                        line={"color": col},
-                        marker={"color": col},
+                        line={"color": colour(i), "dash": dash(i)[0]},
+                        marker={"color": colour(i)},
                         row=row,
                         col=1,
                     )

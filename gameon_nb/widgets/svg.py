@@ -18,6 +18,7 @@ from html import escape
 __all__ = [
     "PALETTE",
     "colour",
+    "dash",
     "line_chart_svg",
     "nice_ticks",
     "reward_lanes_svg",
@@ -42,8 +43,18 @@ PALETTE = (
 _FONT = "font-family='sans-serif' font-size='11' fill='#444'"
 
 
+DASHES = (("solid", ""), ("dash", "5 3"), ("dot", "1.5 2.5"))
+"""Line styles of the palette's first, second and third rounds: (plotly's name, SVG dasharray),
+so that series 11 and up (19 skills in a run's success chart) stay told apart."""
+
+
 def colour(index: int) -> str:
     return PALETTE[index % len(PALETTE)]
+
+
+def dash(index: int) -> tuple[str, str]:
+    """The line style of series `index`: solid for the first ten, then dashed, then dotted."""
+    return DASHES[index // len(PALETTE) % len(DASHES)]
 
 
 def nice_ticks(low: float, high: float, count: int = 5) -> list[float]:
@@ -143,10 +154,13 @@ def line_chart_svg(
             f"{_FONT}>{escape(x_label)}</text>"
         )
     for i, (name, points) in enumerate(series.items()):
-        col = colour(i)
+        col, dashes = colour(i), dash(i)[1]
+        style = f" stroke-dasharray='{dashes}'" if dashes else ""
         finite = [(x, y) for x, y in points if math.isfinite(y)]
         path = " ".join(f"{sx(x):.1f},{sy(y):.1f}" for x, y in finite)
-        parts.append(f"<polyline points='{path}' fill='none' stroke='{col}' stroke-width='1.5'/>")
+        parts.append(
+            f"<polyline points='{path}' fill='none' stroke='{col}' stroke-width='1.5'{style}/>"
+        )
         if markers:
             parts.extend(
                 f"<circle cx='{sx(x):.1f}' cy='{sy(y):.1f}' r='2.5' fill='{col}'/>"
@@ -156,7 +170,8 @@ def line_chart_svg(
             continue
         ly = height + 14 * i + 4
         parts.append(
-            f"<rect x='{left}' y='{ly}' width='10' height='10' fill='{col}'/>"
+            f"<line x1='{left}' x2='{left + 10}' y1='{ly + 5}' y2='{ly + 5}' stroke='{col}' "
+            f"stroke-width='2.5'{style}/>"
             f"<text x='{left + 14}' y='{ly + 9}' {_FONT}>{escape(name)}</text>"
         )
     parts.append("</svg>")
