@@ -9,8 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from gameon_nb.config import LoopConfig
-from gameon_nb.loop import TINY
+from gameon_nb.config import LoopConfig, RunConfig, override
+from gameon_nb.loop import TINY, Experiment
 from gameon_nb.loop.compare import compare_curricula
 
 SETS = [a for s in TINY for a in ("--set", s)]
@@ -109,3 +109,19 @@ def test_compare_writes_a_table(tmp_path: Path) -> None:
     assert all(isinstance(row[c], float | None) for row in rows for c in others)
     assert (tmp_path / "compare.md").read_text().startswith("| curriculum | seed |")
     assert (tmp_path / "compare.csv").exists()
+
+    # setup ran once for seed 0: the target run started from a copy of it (its setup events are
+    # the random run's, timestamps and all) ...
+    logs = [tmp_path / f"{c}-seed0" / "events.jsonl" for c in ("random", "target")]
+    first = [log.read_text().splitlines()[0] for log in logs]
+    assert first[0] == first[1]
+    assert json.loads((tmp_path / "setup-seed0" / "state.json").read_text())["next"] == "propose"
+    # ... and ends exactly where a run of its own, setup included, ends
+    alone = Experiment(
+        tmp_path / "alone",
+        override(RunConfig(), [*TINY, "loop.rounds=1", "loop.curriculum=target", "seed=0"]),
+    )
+    alone.run()
+    shared = Experiment.resume(tmp_path / "target-seed0").status()
+    for key in ("episodes", "library", "latest_evaluation", "task_counts"):
+        assert shared[key] == alone.status()[key], key

@@ -3,7 +3,9 @@
     >>> table = compare_curricula("runs/cmp", ["experimenter", "random", "target"], seeds=[0, 1])
     >>> table["rows"][0]      # {"curriculum", "seed", "success/<skill>"..., "distinct_tasks", ...}
 
-Each (curriculum, seed) runs in its own sub-directory (resumed if it exists). Per run: the final
+Each (curriculum, seed) runs in its own sub-directory (resumed if it exists). Setup (bootstrap
+data, pretraining, the first evaluation) reads no curriculum, so it runs once per seed: kept as
+setup-seed<N>/ and copied into that seed's other runs. Per run: the final
 evaluation of every target, then of every other skill some run's final round evaluated (what
 it practised; "-" where a run did not); and the diversity of the data the loop collected:
 distinct tasks, the entropy of the executed skill sequences, and which stack pairs occurred in
@@ -12,8 +14,10 @@ it (by predicate, whatever was being practised). Written as compare.json, .csv a
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
+import shutil
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -21,6 +25,7 @@ from typing import Any
 import pandas as pd
 
 from gameon_nb.atomic import atomic_write_text
+from gameon_nb.config import RunConfig
 from gameon_nb.loop.experiment import Experiment
 from gameon_nb.loop.rundir import RunDir
 from gameon_nb.sim.templates import TEMPLATES
@@ -45,7 +50,7 @@ def diversity(run: RunDir) -> dict[str, Any]:
         states = store.load(episode_id, frames=False).states
         pairs |= {"/".join(s.colours) for s in stacks if s.success(states).any()}
     total = sum(sequences.values())
-    entropy = -sum(n / total * math.log2(n / total) for n in sequences.values()) if total else 0.0
+    entropy = sum((n / total * math.log2(total / n) for n in sequences.values()), 0.0)
     return {
         "episodes": total,
         "distinct_tasks": len(tasks),
@@ -67,12 +72,20 @@ def compare_curricula(
     for curriculum in curricula:
         for seed in seeds:
             run = RunDir(root / f"{curriculum}-seed{seed}")
-            sets = [*(assignments or []), f"loop.curriculum={curriculum}", f"seed={seed}"]
+            setup = root / f"setup-seed{seed}"
             if run.state_path.exists():
                 exp = Experiment.resume(run.root, progress=progress)
             else:
-                exp = Experiment(run.root, run.load_config(sets), progress=progress)
+                sets = [*(assignments or []), f"loop.curriculum={curriculum}", f"seed={seed}"]
+                config = run.load_config(sets)
+                if not run.root.exists() and _same_setup(setup, config):
+                    _copy_run(setup, run.root)
+                exp = Experiment(run.root, config, progress=progress)
             try:
+                if exp.next_stage == "setup":
+                    exp.step()
+                    if not setup.exists():
+                        _copy_run(run.root, setup)
                 exp.run()
             finally:
                 exp.close()
@@ -96,6 +109,24 @@ def compare_curricula(
     shown = frame.assign(stack_pairs=frame["stack_pairs"].map(lambda p: " ".join(p) or "-"))
     atomic_write_text(root / "compare.md", _markdown(shown))
     return table
+
+
+def _same_setup(snapshot: Path, config: RunConfig) -> bool:
+    """Whether `snapshot` (a run just after setup) is what `config`'s setup would produce: the
+    same config but for the curriculum, which setup does not read."""
+    if not (snapshot / "state.json").exists():
+        return False
+    theirs = RunDir(snapshot).load_config()
+    loop = dataclasses.replace(theirs.loop, curriculum=config.loop.curriculum)
+    return dataclasses.replace(theirs, loop=loop) == config
+
+
+def _copy_run(source: Path, target: Path) -> None:
+    """Copy a run directory whole, under a temporary name first (a crash leaves no half copy)."""
+    partial = target.with_name(target.name + ".partial")
+    shutil.rmtree(partial, ignore_errors=True)
+    shutil.copytree(source, partial)
+    partial.rename(target)
 
 
 def _markdown(frame: pd.DataFrame) -> str:
