@@ -121,7 +121,10 @@ def test_compare_writes_a_table(tmp_path: Path) -> None:
         tmp_path / "alone",
         override(RunConfig(), [*TINY, "loop.rounds=1", "loop.curriculum=target", "seed=0"]),
     )
-    alone.run()
-    shared = Experiment.resume(tmp_path / "target-seed0").status()
+    try:
+        alone.run()
+    finally:
+        alone.close()
+    own, shared = alone.status(), Experiment.resume(tmp_path / "target-seed0").status()
     for key in ("episodes", "library", "latest_evaluation", "task_counts"):
-        assert shared[key] == alone.status()[key], key
+        assert shared[key] == own[key], key
