@@ -15,6 +15,7 @@ install`). Pages get `lab.js` injected; it drives the app through `window.jupyte
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import secrets
@@ -32,17 +33,24 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+from PIL import Image
+
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, Page, Playwright
+    from playwright.sync_api import Browser, Locator, Page, Playwright
 
 __all__ = [
     "ARTIFACTS",
     "CHROMIUM",
     "CHROMIUM_ARGS",
+    "DECODED",
+    "POLL_MS",
     "CellError",
     "JupyterLab",
     "browser_missing",
+    "first_frame",
     "jupyter_lab",
+    "pixels",
     "write_notebook",
 ]
 
@@ -56,6 +64,8 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
+DECODED = "img => img.complete && img.naturalWidth > 0"
+POLL_MS = 100  # poll on a timer: animation frames can stall in a busy headless browser
 REPO = Path(__file__).resolve().parents[2]
 ARTIFACTS = Path(os.environ.get("GAMEON_TEST_ARTIFACTS", REPO / "test-artifacts"))
 """Where screenshots go (gitignored); GAMEON_TEST_ARTIFACTS moves it."""
@@ -290,3 +300,23 @@ def jupyter_lab(
             playwright.stop()
         _stop(process)
         shutil.rmtree(home / "runtime", ignore_errors=True)
+
+
+def pixels(png: bytes) -> np.ndarray:
+    """A screenshot's RGB pixels, signed so that differences do not wrap."""
+    return np.asarray(Image.open(io.BytesIO(png)).convert("RGB"), dtype=np.int16)
+
+
+def first_frame(page: Page, viewer: Locator) -> tuple[Locator, str | None, np.ndarray]:
+    """Wait for a RolloutViewer's first frame (decoded, from a blob); check it is step 0 and not
+    blank. Returns the frame's <img>, its src and its pixels."""
+    frame = viewer.locator("img.gameon-rollout-frame")
+    page.wait_for_function(
+        f"img => ({DECODED})(img) && img.src.startsWith('blob:')",
+        arg=frame.element_handle(),
+        polling=POLL_MS,
+    )
+    src, shown = frame.get_attribute("src"), pixels(frame.screenshot())
+    assert frame.get_attribute("data-step") == "0"
+    assert shown.std() > 5, "the frame is blank"
+    return frame, src, shown

@@ -5,7 +5,6 @@ task shows, and that the RolloutViewer of the collected episodes shows frames an
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 
 import nbformat
@@ -13,28 +12,21 @@ import numpy as np
 import pytest
 from papermill.iorw import load_notebook_node
 from papermill.parameterize import parameterize_notebook
-from PIL import Image
 from playwright.sync_api import Page
 
 from gameon_nb.loop import STAGES
-from tests.browser.harness import JupyterLab
+from tests.browser.harness import DECODED, POLL_MS, JupyterLab, first_frame, pixels
 
 pytestmark = pytest.mark.slow
 
 REPO = Path(__file__).resolve().parents[2]
 NOTEBOOK = "02_step_by_step.ipynb"
 STAGE_TIMEOUT_MS = 300_000  # setup on a busy 2-core machine
-DECODED = "img => img.complete && img.naturalWidth > 0"
-POLL_MS = 100  # poll on a timer: animation frames can stall in a busy headless browser
 BUTTONS = "button.gameon-stepper-stage"
 STAGE_DONE = (
     "stage => document.querySelector(`button.gameon-stepper-stage[data-stage=${stage}]`)"
     ".dataset.state === 'done' && document.querySelector('.gameon-stepper-progress').hidden"
 )
-
-
-def _pixels(png: bytes) -> np.ndarray:
-    return np.asarray(Image.open(io.BytesIO(png)).convert("RGB"), dtype=np.int16)
 
 
 def test_stepper_runs_a_round_in_jupyterlab(lab: JupyterLab, tmp_path: Path) -> None:
@@ -103,15 +95,7 @@ def check_rollout(lab: JupyterLab, page: Page) -> None:
     """The collected episode's viewer shows a frame, and scrubbing shows another."""
     viewer = page.locator(".gameon-rollout.gameon-live").first
     viewer.wait_for(state="visible")
-    frame = viewer.locator("img.gameon-rollout-frame")
-    page.wait_for_function(
-        f"img => ({DECODED})(img) && img.src.startsWith('blob:')",
-        arg=frame.element_handle(),
-        polling=POLL_MS,
-    )
-    first_src, first_pixels = frame.get_attribute("src"), _pixels(frame.screenshot())
-    assert frame.get_attribute("data-step") == "0"
-    assert first_pixels.std() > 5, "the frame is blank"
+    frame, first_src, first_pixels = first_frame(page, viewer)
     steps = int(viewer.locator("input.gameon-rollout-slider").get_attribute("max") or 0)
     assert steps > 10
     viewer.locator("input.gameon-rollout-slider").fill(str(steps))
@@ -120,6 +104,6 @@ def check_rollout(lab: JupyterLab, page: Page) -> None:
     )
     page.wait_for_function(DECODED, arg=frame.element_handle(), polling=POLL_MS)
     assert frame.get_attribute("src") != first_src
-    moved = np.abs(_pixels(frame.screenshot()) - first_pixels).mean()
+    moved = np.abs(pixels(frame.screenshot()) - first_pixels).mean()
     assert moved > 0.5, f"scrubbing left the pixels nearly unchanged ({moved:.2f})"
     lab.screenshot(page, "loop_stepper_rollout", full_page=False)

@@ -9,28 +9,20 @@ and takes appended rows live. One notebook serves all, run once.
 
 from __future__ import annotations
 
-import io
 from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image
 from playwright.sync_api import Locator, Page
 
 from gameon_nb.data.store import EpisodeStore
-from tests.browser.harness import JupyterLab, write_notebook
+from tests.browser.harness import DECODED, POLL_MS, JupyterLab, first_frame, pixels, write_notebook
 
 pytestmark = pytest.mark.slow
 
 EPISODE = 2  # two segments in the small run: the first succeeds, the second fails
-DECODED = "img => img.complete && img.naturalWidth > 0"
-POLL_MS = 100  # poll on a timer: animation frames can stall in a busy headless browser
 NOTEBOOK = "widgets.ipynb"
-
-
-def _pixels(png: bytes) -> np.ndarray:
-    return np.asarray(Image.open(io.BytesIO(png)).convert("RGB"), dtype=np.int16)
 
 
 @pytest.fixture(scope="module")
@@ -69,15 +61,7 @@ def test_rollout_viewer_renders_and_scrubs(lab: JupyterLab, page: Page, small_ru
     assert episode.segment_success() == [True, False]
     viewer = page.locator(".gameon-rollout.gameon-live")
     viewer.wait_for(state="visible")
-    frame = viewer.locator("img.gameon-rollout-frame")
-    page.wait_for_function(
-        f"img => ({DECODED})(img) && img.src.startsWith('blob:')",
-        arg=frame.element_handle(),
-        polling=POLL_MS,
-    )
-    first_src, first_pixels = frame.get_attribute("src"), _pixels(frame.screenshot())
-    assert frame.get_attribute("data-step") == "0"
-    assert first_pixels.std() > 5, "the frame is blank"
+    frame, first_src, first_pixels = first_frame(page, viewer)
 
     segments = viewer.locator(".gameon-rollout-timeline .gameon-segment")
     assert segments.count() == 2
@@ -95,7 +79,7 @@ def test_rollout_viewer_renders_and_scrubs(lab: JupyterLab, page: Page, small_ru
     )
     page.wait_for_function(DECODED, arg=frame.element_handle(), polling=POLL_MS)
     assert frame.get_attribute("src") != first_src
-    moved = np.abs(_pixels(frame.screenshot()) - first_pixels).mean()
+    moved = np.abs(pixels(frame.screenshot()) - first_pixels).mean()
     assert moved > 1.0, f"scrubbing left the pixels nearly unchanged ({moved:.2f})"
     assert "step 150 / 200" in viewer.locator(".gameon-rollout-label").inner_text()
     assert "gameon-current" in (segments.nth(1).get_attribute("class") or "")
