@@ -68,8 +68,9 @@ class SimConfig:
     """Shadows and reflections in `env.render()` images (prettier, several times slower)."""
     spawn_half_extent: float = 0.12
     """Blocks spawn with x and y in [-e, e] metres."""
-    min_block_distance: float = 0.08
-    """Minimum distance between block centres at reset, in metres."""
+    min_block_distance: float = 0.11
+    """Minimum distance between block centres at reset, in metres. Above the 'next to' range
+    (at most 0.10 m), so no composite skill already holds at a reset."""
 
 
 @dataclass(frozen=True)
@@ -98,6 +99,10 @@ class BootstrapConfig:
     """Longest chain of base skills in one episode (lengths are uniform from 1)."""
     workers: int = 2
     """Processes that simulate; episodes are written in seed order whatever this is."""
+    composites: str = "keep"
+    """'keep' the composite successes that random chains produce by chance (a held block let go
+    over another is a stack), or 'exclude' them: each episode ends before any composite skill's
+    predicate first holds, so composites can only be learned from the loop's own collection."""
 
 
 @dataclass(frozen=True)
@@ -108,8 +113,8 @@ class LearnerConfig:
     """'mlp' (the CPU default) or 'perceiver' (latents cross-attend input tokens; for GPUs)."""
     pixels: bool = False
     """Also encode the policy cameras' frames (needs episodes stored with policy frames)."""
-    hidden: int = 256
-    """Width of the MLP trunk and of the heads."""
+    hidden: int = 128
+    """Width of the MLP trunk and of the heads (128 learns more per second on a CPU than 256)."""
     layers: int = 3
     """Layers of the MLP trunk."""
     text_dim: int = 32
@@ -119,6 +124,9 @@ class LearnerConfig:
     bind_arguments: bool = True
     """Feed the blocks in the order the skill text names them (then the rest), with their colour,
     so "grasp the red block" and "grasp the blue block" share one learned grasp."""
+    relations: bool = True
+    """Give each block its offsets to the other blocks (in the bound slot order): the
+    centimetres that decide a stack or a hold above, read directly."""
     latents: int = 16
     """Perceiver: learned latent vectors."""
     latent_dim: int = 128
@@ -151,7 +159,7 @@ class LearnerConfig:
     """Weight of the critic's cross-entropy in the total loss."""
     batch_size: int = 256
     """(transition, skill) pairs per update."""
-    lr: float = 3e-4
+    lr: float = 1e-3
     """Adam learning rate."""
     grad_clip: float = 10.0
     """Gradient norm clip."""
@@ -178,8 +186,12 @@ class LearnerConfig:
     """Environments stepped in lockstep during evaluation, with batched policy inference."""
     eval_stop_on_success: bool = True
     """An evaluation succeeds when the predicate holds at any step (else: at the last step)."""
-    act_mode: str = "mean"
-    """How an action is read off the policy: 'mean' (expected bin value), 'mode' or 'sample'."""
+    act_mode: str = "critic"
+    """How an action is read off the policy: 'mean' (expected bin value per dimension), 'mode'
+    (likeliest bin), 'sample', 'critic' (the critic picks among each dimension's modes) or
+    'best_of' (the critic picks among `act_samples` samples and the mean)."""
+    act_samples: int = 16
+    """Policy samples the critic chooses among under act_mode 'best_of'."""
 
 
 @dataclass(frozen=True)
@@ -216,6 +228,10 @@ class ExperimenterConfig:
     """Model id of the openai backend (for vLLM or Ollama, the served model's name)."""
     openai_base_url: str = ""
     """Base URL of an OpenAI-compatible server; empty: $OPENAI_BASE_URL, else api.openai.com."""
+    scripted_judge_error: float = 0.0
+    """Fraction of the scripted judge's verdicts it flips (the same ones for the same skill and
+    frames): a stand-in for an imperfect VLM judge, to measure what judge errors cost the loop
+    (with loop.outcome_source=judge). Fallbacks to the rules stay exact."""
     temperature: float = 0.0
     """Sampling temperature of every role unless the role sets its own."""
     timeout_s: float = 60.0
@@ -253,7 +269,7 @@ class LoopConfig:
     """Round budget."""
     curriculum: str = "experimenter"
     """Who chooses tasks: 'experimenter' (the VLM, or the scripted rules), 'random', 'fixed',
-    'target'."""
+    'target', or 'none' (offline-only: no collection, the same updates on the data so far)."""
     targets: tuple[str, ...] = (
         "stack the red block on the blue block",
         "stack the green block on the red block",
@@ -278,6 +294,11 @@ class LoopConfig:
     """End a skill early when its predicate holds (beyond the paper, which used fixed durations)."""
     judge_fraction: float = 0.25
     """Share of executed skill segments the configured judge also judges (ground truth: all)."""
+    outcome_source: str = "truth"
+    """Whose word the loop acts on: 'truth' (the success predicates) or 'judge' (the configured
+    judge, which then judges every executed skill and task, and every evaluation episode of a
+    candidate that could join): the history the curriculum reads, the task outcomes and the
+    evidence for growth. Evaluated success rates stay on the predicates either way."""
     pretrain_steps: int = 4000
     """Learner updates on the bootstrap data before the first round."""
     train_steps: int = 1500
@@ -288,6 +309,12 @@ class LoopConfig:
     """Evaluation episodes per skill per round, from fresh resets."""
     eval_base: bool = False
     """Also evaluate every base skill each round (else: targets, candidates practised, learned)."""
+    screen_every: int = 1
+    """Every this many rounds (and in round 0 and the last), every other candidate skill with data
+    (its predicate came true somewhere in the store) is screened; 0: never."""
+    screen_episodes: int = 8
+    """Evaluation episodes of a screened candidate; one whose rate could still reach
+    grow_threshold (upper 95% bound) gets the rest of eval_episodes, so it can join."""
     grow_threshold: float = 0.7
     """Least measured success for a candidate to join the library."""
     grow_min_episodes: int = 20

@@ -10,8 +10,7 @@ come from their own stream, so they never coincide with the data's resets.
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,9 +20,10 @@ from tqdm.auto import tqdm
 
 from gameon_nb.config import SimConfig
 from gameon_nb.sim.env import StackingEnv, make_env
+from gameon_nb.skills.rates import wilson_interval
 from gameon_nb.skills.skill import Skill
 
-__all__ = ["BatchPolicy", "evaluate_skills", "wilson_interval"]
+__all__ = ["BatchPolicy", "evaluate_skills", "merge_results", "wilson_interval"]
 
 BatchPolicy = Callable[[dict[str, npt.NDArray[Any]], list[str]], npt.NDArray[np.float32]]
 """Batched observations (a dict of stacked arrays) and skill texts -> (B, 5) actions."""
@@ -31,23 +31,15 @@ BatchPolicy = Callable[[dict[str, npt.NDArray[Any]], list[str]], npt.NDArray[np.
 EVAL_SEED_BASE = 1_000_003
 
 
-def wilson_interval(successes: int, n: int, z: float = 1.96) -> tuple[float, float]:
-    """95% Wilson score interval of a success rate."""
-    if n == 0:
-        return 0.0, 1.0
-    p = successes / n
-    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return max(0.0, centre - half), min(1.0, centre + half)
-
-
 @dataclass
 class _Slot:
     env: StackingEnv
     skill: Skill | None = None
+    seed: int = 0
     obs: dict[str, npt.NDArray[Any]] = field(default_factory=dict)
     steps: int = 0
     success: bool = False
+    first_view: npt.NDArray[np.uint8] | None = None
 
 
 def evaluate_skills(
@@ -59,23 +51,31 @@ def evaluate_skills(
     seed: int = 0,
     stop_on_success: bool = True,
     progress: bool = False,
+    first: int = 0,
+    views: Collection[str] = (),
 ) -> dict[str, dict[str, Any]]:
     """Success rate of each skill over `episodes` fresh resets; see the module docstring.
 
     With `stop_on_success` an episode succeeds as soon as the predicate holds (and ends there);
-    otherwise it runs the skill's full duration and is judged on its last state.
+    otherwise it runs the skill's full duration and is judged on its last state. Resets are
+    numbered: `first=10, episodes=10` runs resets 10-19, so an evaluation can be extended by
+    the episodes it lacks (`merge_results` adds them up). For the skills in `views`, the result
+    also holds "views": per episode in reset order, {"frames": [first, last] view frames (for a
+    judge), "truth"}; pop it before writing the result as JSON.
     """
     parsed = [Skill.from_text(s) for s in skills]
-    jobs = [(s, EVAL_SEED_BASE + seed * 7919 + i) for s in parsed for i in range(episodes)]
+    jobs = [(s, EVAL_SEED_BASE + seed * 7919 + first + i) for s in parsed for i in range(episodes)]
     jobs.reverse()
     outcomes: dict[str, list[bool]] = {s.text: [] for s in parsed}
+    seen: dict[str, list[tuple[int, list[Any], bool]]] = {s.text: [] for s in parsed}
     slots = [_Slot(make_env(sim)) for _ in range(min(envs, len(jobs)))]
     bar = tqdm(total=len(jobs), desc="evaluate", unit="ep", disable=not progress, leave=False)
 
     def start(slot: _Slot) -> None:
-        slot.skill, job_seed = jobs.pop()
-        slot.obs, _ = slot.env.reset(seed=job_seed)
+        slot.skill, slot.seed = jobs.pop()
+        slot.obs, _ = slot.env.reset(seed=slot.seed)
         slot.steps, slot.success = 0, False
+        slot.first_view = slot.env.render_view() if slot.skill.text in views else None
 
     for slot in slots:
         start(slot)
@@ -92,6 +92,9 @@ def evaluate_skills(
                 last = slot.steps >= slot.skill.duration
                 if (stop_on_success and holds) or last:
                     outcomes[slot.skill.text].append(holds)
+                    if slot.first_view is not None:
+                        ends = [slot.first_view, slot.env.render_view()]
+                        seen[slot.skill.text].append((slot.seed, ends, holds))
                     bar.update()
                     slot.skill = None
                     if jobs:
@@ -100,13 +103,25 @@ def evaluate_skills(
         bar.close()
         for slot in slots:
             slot.env.close()
-    report = {}
-    for text, results in outcomes.items():
-        wins = sum(results)
-        report[text] = {
-            "success": wins / len(results),
-            "successes": wins,
-            "episodes": len(results),
-            "ci95": [round(v, 4) for v in wilson_interval(wins, len(results))],
-        }
+    report = {text: _result(sum(results), len(results)) for text, results in outcomes.items()}
+    for text in (t for t in views if t in report):
+        report[text]["views"] = [
+            {"frames": ends, "truth": truth} for _, ends, truth in sorted(seen[text])
+        ]
     return report
+
+
+def _result(successes: int, episodes: int) -> dict[str, Any]:
+    ci95 = [round(v, 4) for v in wilson_interval(successes, episodes)]
+    return {"success": successes / episodes, "successes": successes} | {
+        "episodes": episodes,
+        "ci95": ci95,
+    }
+
+
+def merge_results(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
+    """One skill's evaluation over the episodes of two (on different resets)."""
+    merged = _result(a["successes"] + b["successes"], a["episodes"] + b["episodes"])
+    if "views" in a or "views" in b:
+        merged["views"] = [*a.get("views", []), *b.get("views", [])]
+    return merged

@@ -6,10 +6,10 @@
     >>> q_logits = model.critic(features, actions)      # (B, atoms): the action enters late
 
 Encoders: the state (proprio and block poses, with gripper-relative positions and each cube's
-yaw modulo 90 degrees added) by an MLP or as one token per block; skill text by word embeddings
-with positions, so "red on blue" and "blue on red" differ; pixels by a small conv stem into
-tokens. Trunk: an MLP (the CPU default) or a Perceiver (learned latents cross-attend the tokens,
-then self-attention blocks).
+yaw modulo 90 degrees added, and each block's offsets to the others) by an MLP or as one token per
+block; skill text by word embeddings with positions, so "red on blue" and "blue on red" differ;
+pixels by a small conv stem into tokens. Trunk: an MLP (the CPU default) or a Perceiver (learned
+latents cross-attend the tokens, then self-attention blocks).
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ import torch
 from torch import Tensor, nn
 
 from gameon_nb.config import LearnerConfig
-from gameon_nb.sim.scene import COLOURS
+from gameon_nb.sim.scene import BLOCK_SIZE, COLOURS
 from gameon_nb.sim.templates import TEMPLATES
 
 __all__ = ["ActorCritic", "Observation", "state_features", "tokenize", "vocabulary"]
@@ -163,6 +163,8 @@ class ActorCritic(nn.Module):
         self.cameras = cameras if cfg.pixels else ()
         if cfg.trunk not in ("mlp", "perceiver"):
             raise ValueError(f"unknown trunk {cfg.trunk!r}; known: ['mlp', 'perceiver']")
+        self.slot_features = BLOCK_FEATURES + BLOCKS + (3 * (BLOCKS - 1) if cfg.relations else 0)
+        """Per slot: the block's features, its colour one-hot, and its offsets to the others."""
         self.proprio_norm = Normalizer(proprio_dim)
         self.block_norm = Normalizer(BLOCK_FEATURES)
         self.words = nn.Embedding(len(vocabulary()), cfg.text_dim)
@@ -174,13 +176,13 @@ class ActorCritic(nn.Module):
             text_out = cfg.hidden // 2
             self.text = mlp([cfg.max_words * cfg.text_dim, text_out])
             self.pixel_pool = nn.AdaptiveAvgPool1d(1)
-            inputs = proprio_dim + BLOCKS * (BLOCK_FEATURES + BLOCKS) + text_out
+            inputs = proprio_dim + BLOCKS * self.slot_features + text_out
             inputs += cfg.latent_dim * len(self.cameras)
             self.trunk = FiLMTrunk(inputs, cfg.hidden, cfg.layers, text_out)
         else:
             d = cfg.latent_dim
             self.proprio_token = nn.Linear(proprio_dim, d)
-            self.block_token = nn.Linear(BLOCK_FEATURES + BLOCKS, d)
+            self.block_token = nn.Linear(self.slot_features, d)
             self.block_ids = nn.Parameter(torch.randn(BLOCKS, d) * 0.1)
             self.text_token = nn.Linear(cfg.text_dim, d)
             self.latents = nn.Parameter(torch.randn(cfg.latents, d) * 0.1)
@@ -206,33 +208,52 @@ class ActorCritic(nn.Module):
         self.proprio_norm.fit(p)
         self.block_norm.fit(blocks)
 
+    def slot_order(self, tokens: Tensor) -> Tensor:
+        """(B, 3) the block in each slot: the blocks the text names, in its order, then the rest
+        in colour order (colour order throughout without `bind_arguments`)."""
+        if not self.config.bind_arguments:
+            return torch.arange(BLOCKS, device=tokens.device).expand(len(tokens), -1)
+        colours = torch.tensor([vocabulary().index(c) for c in COLOURS], device=tokens.device)
+        words = tokens.shape[1]
+        position = torch.arange(words, device=tokens.device)[None, :, None]
+        absent = words + torch.arange(BLOCKS, device=tokens.device)  # unnamed: colour order
+        first = torch.where(tokens[:, :, None] == colours, position, absent).amin(dim=1)
+        return first.argsort(dim=1)
+
     def bind(self, blocks: Tensor, tokens: Tensor) -> Tensor:
         """Blocks reordered as the skill text names them (then the others), colour one-hot added.
 
         "stack the green block on the red block" puts green in the first slot and red in the
         second, so every colour of a template shares what is learned about its slots.
         """
-        colours = torch.tensor([vocabulary().index(c) for c in COLOURS], device=tokens.device)
-        words = tokens.shape[1]
-        position = torch.arange(words, device=tokens.device)[None, :, None]
-        absent = words + torch.arange(BLOCKS, device=tokens.device)  # unnamed: colour order
-        first = torch.where(tokens[:, :, None] == colours, position, absent).amin(dim=1)
-        order = first.argsort(dim=1)  # (B, 3) block index in each slot
+        order = self.slot_order(tokens)
         identity = torch.eye(BLOCKS, device=blocks.device, dtype=blocks.dtype)[order]
         slots = blocks.gather(1, order[..., None].expand(-1, -1, blocks.shape[-1]))
         return torch.cat([slots, identity], dim=-1)
+
+    @staticmethod
+    def relations(positions: Tensor, order: Tensor) -> Tensor:
+        """(B, 3, 6) each slot's offsets to the other two slots' blocks, in block sizes.
+
+        Putting one block on or beside another is a matter of centimetres between the two; an
+        MLP reads that far more precisely from the offset itself than from the difference of
+        two normalised absolute positions.
+        """
+        slots = positions.gather(1, order[..., None].expand(-1, -1, 3))  # (B, 3, 3)
+        offsets = slots[:, None, :, :] - slots[:, :, None, :]  # (B, i, j, 3): j seen from i
+        others = [[j for j in range(BLOCKS) if j != i] for i in range(BLOCKS)]
+        index = torch.tensor(others, device=positions.device)  # (3, 2)
+        rows = torch.arange(BLOCKS, device=positions.device)[:, None]
+        return offsets[:, rows, index].flatten(2) / BLOCK_SIZE
 
     def features(self, obs: Observation, tokens: Tensor) -> Tensor:
         """(B, hidden) trunk output for observations and skill-text tokens (B, max_words)."""
         proprio, blocks = state_features(obs["proprio"], obs["objects"])
         proprio, blocks = self.proprio_norm(proprio), self.block_norm(blocks)
-        if self.config.bind_arguments:
-            blocks = self.bind(blocks, tokens)
-        else:
-            blocks = torch.cat(
-                [blocks, torch.eye(BLOCKS, device=blocks.device).expand(len(blocks), -1, -1)],
-                dim=-1,
-            )
+        blocks = self.bind(blocks, tokens)
+        if self.config.relations:
+            order = self.slot_order(tokens)
+            blocks = torch.cat([blocks, self.relations(obs["objects"][..., :3], order)], dim=-1)
         words = self.words(tokens) + self.word_positions  # (B, L, text_dim)
         pixels = [self.stems[c](obs[c]) for c in self.cameras]  # (B, tokens, latent_dim) each
         if self.config.trunk == "mlp":

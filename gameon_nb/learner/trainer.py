@@ -32,7 +32,10 @@ from gameon_nb.atomic import atomic_write_bytes
 from gameon_nb.config import LearnerConfig, from_dict, to_dict
 from gameon_nb.data.dataset import BatchSampler, TransitionData
 from gameon_nb.learner import losses as L
+from gameon_nb.learner import readout as R
+from gameon_nb.learner.evaluate import BatchPolicy
 from gameon_nb.learner.model import ACTION_DIM, ActorCritic, Observation, tokenize
+from gameon_nb.learner.readout import READOUTS
 
 __all__ = ["CheckpointError", "Learner", "pick_device"]
 
@@ -69,7 +72,9 @@ class Learner:
             torch.manual_seed(seed)  # initial weights from the run's seed, global RNG untouched
             self.model = ActorCritic(config, PROPRIO_DIM, self.cameras).to(self.device)
         self.target = copy.deepcopy(self.model).requires_grad_(False)
-        self.optimizer = torch.optim.Adam(self.model.parameters(), lr=config.lr)
+        # one fused kernel for every parameter: on a CPU the per-tensor loop of plain Adam costs
+        # about a sixth of a small model's update
+        self.optimizer = torch.optim.Adam(self.model.parameters(), lr=config.lr, fused=True)
         self.step = 0
         self.rng = np.random.default_rng([seed, 0x1EA2])
         self.torch_rng = torch_rng
@@ -227,27 +232,57 @@ class Learner:
         obs: dict[str, npt.NDArray[Any]],
         skills: list[str],
         mode: str | None = None,
+        generator: torch.Generator | None = None,
     ) -> npt.NDArray[np.float32]:
-        """(B, 5) actions for batched env observations, each conditioned on its skill text."""
+        """(B, 5) actions for batched env observations, each conditioned on its skill text.
+
+        `mode` is a read-out of `gameon_nb.learner.readout` (default: LearnerConfig.act_mode);
+        'sample' and 'best_of' draw from `generator` (default: a fresh one seeded 0), never from
+        the training streams, so acting cannot change what a resumed fit draws.
+        """
         mode = mode or self.config.act_mode
-        self.model.eval()
+        if mode not in READOUTS:
+            raise ValueError(f"unknown act mode {mode!r}; known: {list(READOUTS)}")
+        model = self.model
+        model.eval()
         batch = {k: np.asarray(v) for k, v in obs.items()}
         if batch["proprio"].ndim == 1:
             batch = {k: v[None] for k, v in batch.items()}
         tensors = {k: torch.as_tensor(v, device=self.device) for k, v in batch.items()}
         tokens = tokenize(skills, self.config.max_words).to(self.device)
         with self._autocast():
-            logits = self.model.policy(self.model.features(tensors, tokens)).float()
-        probs = torch.softmax(logits, -1)
+            features = model.features(tensors, tokens)
+            probs = torch.softmax(model.policy(features).float(), -1)
+        generator = generator or torch.Generator().manual_seed(0)
         if mode == "mean":
-            actions = (probs * self.centres).sum(-1)
+            actions = R.expected(probs, self.centres)
         elif mode == "mode":
-            actions = self.centres[probs.argmax(-1)]
+            actions = R.most_likely(probs, self.centres)
         elif mode == "sample":
-            actions = self.centres[self._sample_bins(logits, 1)[:, 0]]
+            actions = R.sampled(probs, self.centres, 1, generator)[:, 0]
         else:
-            raise ValueError(f"unknown act mode {mode!r}; known: ['mean', 'mode', 'sample']")
+            if mode == "critic":
+                candidates = R.policy_modes(probs, self.centres)
+            else:
+                draws = R.sampled(probs, self.centres, self.config.act_samples, generator)
+                candidates = torch.cat([R.expected(probs, self.centres)[:, None], draws], 1)
+            with self._autocast():
+                q_logits = model.critic(features, candidates).float()
+            q = (torch.softmax(q_logits, -1) * self.support).sum(-1)
+            actions = R.pick_by_critic(candidates, q)
         return actions.cpu().numpy().astype(np.float32)
+
+    def policy(self, mode: str | None = None, seed: int = 0) -> BatchPolicy:
+        """`act` as a batch policy with its own random stream (for collection and evaluation).
+
+        >>> evaluate_skills(learner.policy(seed=3), skills, sim_config)
+        """
+        generator = torch.Generator().manual_seed(seed)
+
+        def act(obs: dict[str, npt.NDArray[Any]], skills: list[str]) -> npt.NDArray[np.float32]:
+            return self.act(obs, skills, mode, generator)
+
+        return act
 
     # -- checkpoints ---------------------------------------------------------------------------
 
