@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from gameon_nb.config import RunConfig, override
-from gameon_nb.data.bootstrap import bootstrap
+from gameon_nb.data.bootstrap import bootstrap, first_composite
 from gameon_nb.data.store import EpisodeStore
 from gameon_nb.skills.library import SkillLibrary
 
@@ -71,3 +71,37 @@ def test_cli_writes_store_config_and_library(tmp_path: Path) -> None:
     )  # fmt: skip
     assert bad.returncode == 2
     assert "expected int" in bad.stderr
+
+
+def test_the_clean_bootstrap_cuts_each_episode_before_any_composite(tmp_path: Path) -> None:
+    keep = override(
+        RunConfig(),
+        ["bootstrap.episodes=4", "bootstrap.workers=1", "data.policy_frames=false",
+         "data.view_frames=false"],
+    )  # fmt: skip
+    clean = override(keep, ["bootstrap.composites=exclude"])
+    kept, cut = (
+        bootstrap(tmp_path / "keep", keep, False),
+        bootstrap(tmp_path / "clean", clean, False),
+    )
+    # seed 0's episodes 2 and 3 stack a held block by chance; the report counts them
+    assert sum(kept["composite_successes"].values()) >= 2
+    assert sum(cut["composite_successes"].values()) == 0
+    a, b = (
+        EpisodeStore(tmp_path / "keep" / "episodes"),
+        EpisodeStore(tmp_path / "clean" / "episodes"),
+    )
+    shortened = 0
+    for i in range(4):
+        whole, clean_ep = a.load(i), b.load(i)
+        first = first_composite(whole.states)
+        assert first_composite(clean_ep.states) is None
+        steps = clean_ep.steps
+        assert np.array_equal(clean_ep.actions, whole.actions[:steps])  # the same episode, cut
+        if first is None:
+            assert steps == whole.steps
+        else:
+            assert steps == first - 1  # the action that made it is not kept
+            shortened += 1
+            assert clean_ep.segments[-1][1] == steps
+    assert shortened >= 2

@@ -33,6 +33,8 @@ def tiny() -> TransitionData:
         rewards=rewards,
         executed=np.array([1, 1, 1, 1, -1]),
         executed_ok=np.array([False, False, False, False, False]),
+        task=np.full(rows, -1),
+        task_ok=np.zeros(rows, dtype=bool),
         hindsight=hindsight,
         episode_ids=np.zeros(rows, np.int64),
         frames={},
@@ -69,6 +71,19 @@ def test_bc_mask_is_successful_executions_and_hindsight_windows() -> None:
     assert data.bc_mask(rows, skills, hindsight="composite").tolist() == [False, False, False, True]
     with pytest.raises(ValueError, match="unknown hindsight_bc"):
         data.bc_mask(rows, skills, hindsight="some")
+
+
+def test_a_decomposition_that_achieved_its_task_demonstrates_the_task() -> None:
+    data = tiny()
+    data.skills[0] = "stack the red block on the blue block"
+    data.task[:3], data.task_ok[:3] = 0, True  # rows up to the action that made it true
+    rows, stack = np.arange(4), np.zeros(4, dtype=np.int64)
+    assert data.bc_mask(rows, stack, hindsight="none").tolist() == [True, True, True, False]
+    data.task_ok[:] = False  # the task did not come true: the rows teach the critic only
+    assert data.bc_mask(rows, stack, hindsight="none").tolist() == [False] * 4
+    assert data.bc_mask(rows, stack, False, hindsight="none").tolist() == [True, True, True, False]
+    sampler = BatchSampler(data, LearnerConfig(batch_size=8), np.random.default_rng(0))
+    assert sampler.by_executed[0].tolist() == [0, 1, 2]  # drawn as executed for the task
 
 
 def test_store_data_is_relabelled_like_the_relabeller(small_run: Path) -> None:

@@ -30,9 +30,11 @@ from gameon_nb.sim.env import Obs, StackingEnv, make_env
 from gameon_nb.sim.scene import SceneState
 from gameon_nb.skills.skill import Skill, all_skills
 
-__all__ = ["bootstrap", "bootstrap_episode"]
+__all__ = ["bootstrap", "bootstrap_episode", "composite_successes", "first_composite"]
 
 _ENV: StackingEnv | None = None
+COMPOSITES = [s for s in all_skills() if s.kind == "composite"]
+COMPOSITE_CHOICES = ("keep", "exclude")
 
 
 def _episode_rng(seed: int, index: int) -> np.random.Generator:
@@ -64,23 +66,47 @@ def _noisy_scripted(skill: Skill, rng: np.random.Generator, cfg: RunConfig) -> A
     return act
 
 
+def first_composite(states: SceneState) -> int | None:
+    """The first state index at which some composite skill's predicate holds, if any."""
+    holds = np.zeros(states.batch_shape, dtype=bool)
+    for skill in COMPOSITES:
+        holds |= skill.success(states)
+    where = np.flatnonzero(holds)
+    return int(where[0]) if len(where) else None
+
+
 def bootstrap_episode(env: StackingEnv, cfg: RunConfig, index: int) -> Episode:
-    """Episode `index` of the bootstrap data set of `cfg`."""
-    rng = _episode_rng(cfg.seed, index)
-    base = [s for s in all_skills() if s.kind == "base"]
-    chain = [
-        base[k] for k in rng.integers(len(base), size=rng.integers(1, cfg.bootstrap.max_chain + 1))
-    ]
-    return record_episode(
-        env,
-        chain,
-        lambda skill: _noisy_scripted(skill, rng, cfg),
-        seed=int(rng.integers(2**31)),
-        data=cfg.data,
-        task="; ".join(s.text for s in chain),
-        round=0,
-        source="scripted",
-    )
+    """Episode `index` of the bootstrap data set of `cfg` (see BootstrapConfig.composites)."""
+
+    def record(max_steps: int | None = None) -> Episode:
+        rng = _episode_rng(cfg.seed, index)
+        base = [s for s in all_skills() if s.kind == "base"]
+        length = rng.integers(1, cfg.bootstrap.max_chain + 1)
+        chain = [base[k] for k in rng.integers(len(base), size=length)]
+        return record_episode(
+            env, chain, lambda skill: _noisy_scripted(skill, rng, cfg),
+            seed=int(rng.integers(2**31)), data=cfg.data, task="; ".join(s.text for s in chain),
+            round=0, source="scripted", max_steps=max_steps,
+        )  # fmt: skip
+
+    episode = record()
+    if cfg.bootstrap.composites == "exclude":
+        first = first_composite(episode.states)
+        if first is not None:  # the same episode again, cut before the action that made it
+            episode = record(max_steps=max(first - 1, 0))
+    return episode
+
+
+def composite_successes(store: EpisodeStore, round: int = 0) -> dict[str, int]:
+    """Episodes of `round` (0: the bootstrap data) in which each composite skill came true."""
+    counts = dict.fromkeys((s.text for s in COMPOSITES), 0)
+    for episode_id in store.ids():
+        if store.meta(episode_id)["round"] != round:
+            continue
+        states = store.load(episode_id, frames=False).states
+        for skill in COMPOSITES:
+            counts[skill.text] += bool(skill.success(states).any())
+    return counts
 
 
 def _worker_episode(args: tuple[RunConfig, int]) -> Episode:
@@ -108,6 +134,10 @@ def bootstrap(run_dir: Path, cfg: RunConfig, progress: bool = True) -> dict[str,
 
     Resumable: episodes already in the store count, so a killed bootstrap continues where it was.
     """
+    if cfg.bootstrap.composites not in COMPOSITE_CHOICES:
+        raise ValueError(
+            f"bootstrap.composites is {cfg.bootstrap.composites!r}; known: {COMPOSITE_CHOICES}"
+        )
     store = EpisodeStore(Path(run_dir) / "episodes")
     store.remove_stale_temporaries()
     have = len(store)
@@ -130,4 +160,6 @@ def bootstrap(run_dir: Path, cfg: RunConfig, progress: bool = True) -> dict[str,
         "steps_per_s": round(steps / seconds, 1) if seconds > 0 else 0.0,
         "episodes_per_s": round(todo / seconds, 2) if seconds > 0 else 0.0,
         "segment_success": round(successes / segments, 3) if segments else None,
+        "composites": cfg.bootstrap.composites,
+        "composite_successes": composite_successes(store),
     }

@@ -7,9 +7,10 @@
 Rows are states: an episode of T actions holds T + 1 rows, and the action of row t leads to row
 t + 1. The reward of skill k for that action is k's predicate on row t + 1, and a success ends the
 skill (a terminal for the critic). A (transition, skill) pair is a demonstration of the skill, and
-is cloned, when the skill was executed there and succeeded, or when the step lies in the window of
-the skill's duration before the skill came true by chance (hindsight): that is how a stack that
-happened while practising something else teaches "stack".
+is cloned, when the skill was executed there and succeeded, when the episode's task was that skill
+and the decomposition achieved it (every row up to the task's success), or when the step lies in
+the window of the skill's duration before the skill came true by chance (hindsight): that is how
+a stack that happened while practising something else teaches "stack".
 """
 
 from __future__ import annotations
@@ -60,6 +61,11 @@ class TransitionData:
     """(R,) index of the skill executed at this row (-1: none, or not in `skills`)."""
     executed_ok: npt.NDArray[np.bool_]
     """(R,) the executed skill's segment succeeded."""
+    task: npt.NDArray[np.int64]
+    """(R,) index of the episode's task skill on rows up to the task's first success (-1: none,
+    after it, or not in `skills`): a decomposition that achieved its task demonstrates it."""
+    task_ok: npt.NDArray[np.bool_]
+    """(R,) the row leads to its episode's task coming true."""
     hindsight: npt.NDArray[np.bool_]
     """(R, S) the row lies in a window of skill k's duration before k came true."""
     episode_ids: npt.NDArray[np.int64]
@@ -111,6 +117,14 @@ class TransitionData:
             ):
                 executed[start:end] = column.get(text, -1)
                 executed_ok[start:end] = ok
+            task = np.full(rows, -1, dtype=np.int64)
+            task_ok = np.zeros(rows, dtype=bool)
+            if ep.task_skill in column:
+                k = column[ep.task_skill]
+                came = np.flatnonzero(success[1:, k])  # action rows that make it true
+                last = int(came[0]) + 1 if len(came) else ep.steps
+                task[:last] = k
+                task_ok[:last] = len(came) > 0
             hindsight = np.zeros_like(success)
             for k, skill in enumerate(parsed):
                 (rises,) = np.nonzero(success[1:, k] & ~success[:-1, k])  # action row leading in
@@ -126,6 +140,8 @@ class TransitionData:
             parts["rewards"].append(rewards)
             parts["executed"].append(executed)
             parts["executed_ok"].append(executed_ok)
+            parts["task"].append(task)
+            parts["task_ok"].append(task_ok)
             parts["hindsight"].append(hindsight)
             parts["episode_ids"].append(np.full(rows, episode_id, dtype=np.int64))
             if pixels:
@@ -157,8 +173,11 @@ class TransitionData:
         if hindsight not in HINDSIGHT_BC:
             raise ValueError(f"unknown hindsight_bc {hindsight!r}; known: {sorted(HINDSIGHT_BC)}")
         executed = self.executed[rows] == skills
+        task = self.task[rows] == skills
         if success_only:
             executed &= self.executed_ok[rows]
+            task &= self.task_ok[rows]
+        executed |= task
         if hindsight == "none":
             return executed  # type: ignore[no-any-return]
         window = self.hindsight[rows, skills]
@@ -198,6 +217,8 @@ _PARTS = (
     "rewards",
     "executed",
     "executed_ok",
+    "task",
+    "task_ok",
     "hindsight",
     "episode_ids",
     "frame_index",
@@ -215,7 +236,10 @@ class BatchSampler:
         self.data, self.config, self.rng = data, config, rng
         acting = np.nonzero(data.has_action)[0]
         self.acting_rows = acting
-        self.by_executed = [acting[data.executed[acting] == k] for k in range(len(data.skills))]
+        self.by_executed = [
+            acting[(data.executed[acting] == k) | (data.task[acting] == k)]
+            for k in range(len(data.skills))
+        ]
         self.by_hindsight = [acting[data.hindsight[acting, k]] for k in range(len(data.skills))]
         self.executed_skills = [k for k, r in enumerate(self.by_executed) if len(r)]
         self.hindsight_skills = [k for k, r in enumerate(self.by_hindsight) if len(r)]

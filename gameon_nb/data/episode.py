@@ -3,6 +3,7 @@
     >>> ep.skills, ep.segments          # ('grasp the red block', ...), ((0, 50), (50, 110))
     >>> ep.states.block_pos.shape       # (T + 1, 3, 3): states before and after every action
     >>> ep.frames["experimenter"].shape, ep.frame_steps   # (K, H, W, 3), state index of each
+    >>> ep.segment_success(), ep.task_success()   # each skill's outcome, and the task's own
 
 `actions[t]` leads from `states[t]` to `states[t + 1]`; the segment (start, end) of a skill
 covers actions start..end-1, so the skill's outcome is judged on `states[end]`.
@@ -39,6 +40,9 @@ class Episode:
     """Who acted: 'scripted', 'policy', ... (free text)."""
     job: int | None = None
     """Index of the episode among its round's collection jobs (None outside the loop)."""
+    task_skill: str | None = None
+    """The known skill the task names, whose predicate decides the task's outcome; None when the
+    task is the chain of `skills` itself (bootstrap data, a random chain) or names no skill."""
     id: int | None = None
 
     def __post_init__(self) -> None:
@@ -62,6 +66,31 @@ class Episode:
     @property
     def steps(self) -> int:
         return len(self.actions)
+
+    def span(self, segment: int | None = None) -> tuple[int, int]:
+        """(first, last) state index of segment `segment`, or of the whole episode for None."""
+        return (0, self.steps) if segment is None else self.segments[segment]
+
+    def segment_frames(
+        self, camera: str, segment: int | None = None, ends_only: bool = False
+    ) -> tuple[list[npt.NDArray[np.uint8]], list[int]]:
+        """(frames, their state indices) of one camera kept within a segment (None: the whole
+        episode), first to last; with `ends_only` just the first and the last of them."""
+        first, last = self.span(segment)
+        keep = np.flatnonzero((self.frame_steps >= first) & (self.frame_steps <= last))
+        if ends_only and len(keep) > 2:
+            keep = keep[[0, -1]]
+        return [self.frames[camera][i] for i in keep], [int(self.frame_steps[i]) for i in keep]
+
+    def task_success(self) -> bool | None:
+        """Whether the task came true: `task_skill`'s predicate on the last state, or, with no
+        task skill, whether every executed skill succeeded; None when nothing was executed."""
+        from gameon_nb.skills.skill import Skill
+
+        if self.task_skill is not None:
+            return bool(Skill.from_text(self.task_skill).success(self.states[self.steps]))
+        outcomes = self.segment_success()
+        return all(outcomes) if outcomes else None
 
     def segment_success(self) -> list[bool]:
         """Ground truth per skill segment: its predicate on the state its segment ends in."""

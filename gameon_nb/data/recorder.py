@@ -42,9 +42,11 @@ class EpisodeRecorder:
         round: int = 0,
         source: str = "",
         job: int | None = None,
+        task_skill: str | None = None,
     ) -> None:
         self.env, self.data, self.obs = env, data, obs
         self.task, self.seed, self.round, self.source, self.job = task, seed, round, source, job
+        self.task_skill = task_skill
         self.cameras = list(env.config.cameras) if data.policy_frames else []
         self.view = env.config.view_camera if data.view_frames else None
         self.frames: dict[str, list[npt.NDArray[np.uint8]]] = {c: [] for c in self.cameras}
@@ -119,6 +121,7 @@ class EpisodeRecorder:
             seed=self.seed,
             source=self.source,
             job=self.job,
+            task_skill=self.task_skill,
         )
 
 
@@ -133,16 +136,21 @@ def record_episode(
     round: int = 0,
     source: str = "",
     stop_on_success: bool = False,
+    max_steps: int | None = None,
 ) -> Episode:
-    """Reset with `seed`, run each skill in turn, and return the recorded episode."""
+    """Reset with `seed`, run each skill in turn, and return the recorded episode (cut after
+    `max_steps` actions: the skill running then ends there, the rest are not begun)."""
     obs, _ = env.reset(seed=seed)
     recorder = EpisodeRecorder(env, obs, data, task=task, seed=seed, round=round, source=source)
+    limit = max_steps if max_steps is not None else float("inf")
     for skill in skills:
         act = actor_for(skill)
         recorder.begin(skill)
-        while not recorder.skill_done(stop_on_success):
+        while not recorder.skill_done(stop_on_success) and len(recorder.actions) < limit:
             action = np.asarray(act(recorder.obs, recorder.state), dtype=np.float32)
             obs, *_ = env.step(np.clip(action, -1.0, 1.0))
             recorder.record(action, obs)
         recorder.end()
+        if len(recorder.actions) >= limit:
+            break
     return recorder.episode()

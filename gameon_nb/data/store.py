@@ -72,6 +72,8 @@ class EpisodeStore:
             "seed": episode.seed,
             "source": episode.source,
             "job": episode.job,
+            "task_skill": episode.task_skill,
+            "task_success": episode.task_success(),
             "steps": episode.steps,
             "cameras": sorted(episode.frames),
         }
@@ -119,8 +121,10 @@ class EpisodeStore:
         return self._meta[episode_id]
 
     def load(self, episode_id: int, frames: bool = True) -> Episode:
-        """Read one episode, with its frames unless `frames` is False."""
-        data = self._read(episode_id)
+        """Read one episode, with its frames unless `frames` is False (then none are read)."""
+        with self._open(episode_id) as npz:
+            names = [k for k in npz.files if frames or not k.startswith(_FRAMES)]
+        data = self._read(episode_id, names)
         meta = json.loads(str(data["meta"]))
         return Episode(
             id=meta["id"],
@@ -140,6 +144,7 @@ class EpisodeStore:
             seed=meta["seed"],
             source=meta["source"],
             job=meta.get("job"),
+            task_skill=meta.get("task_skill"),
         )
 
     def frames(self, episode_id: int, camera: str) -> np.ndarray:
@@ -167,11 +172,13 @@ class EpisodeStore:
         return remove_stale_temporaries(self.root)
 
     def episodes_table(self) -> pd.DataFrame:
-        """One row per episode: id, round, task, skills, segments, steps, seed, source, job."""
+        """One row per episode: id, round, task, its skill and outcome, skills, segments, steps,
+        seed, source, job."""
         import pandas as pd
 
         rows = [self.meta(i) for i in self.ids()]
-        columns = ["id", "round", "task", "skills", "segments", "steps", "seed", "source", "job"]
+        columns = ["id", "round", "task", "task_skill", "task_success", "skills", "segments"]
+        columns += ["steps", "seed", "source", "job"]
         return pd.DataFrame(rows, columns=[*columns, "cameras"]).drop(columns="cameras")
 
     def steps_table(self) -> pd.DataFrame:
