@@ -2,6 +2,8 @@
 
     $ gameon check-env --json          # Gymnasium's check_env + scripted success per template
     $ gameon bench sim --json          # env step and render speed against raw MuJoCo
+    $ gameon bench readouts --run-dir runs/demo --json   # every read-out on one checkpoint
+    $ gameon bench learning --minutes 15 --json         # bootstrap, train, every base skill
     $ gameon snapshot --out scene.png  # a picture of a seeded scene
     $ gameon bootstrap --run-dir runs/a --episodes 200   # the starting data set
     $ gameon retrieve "pick up the red cube" --json      # free text -> library skill
@@ -196,7 +198,9 @@ def _eval(args: argparse.Namespace) -> int:
 
 
 def _loop_sets(args: argparse.Namespace) -> list[str]:
-    sets = list(args.set)
+    from gameon_nb.loop.presets import PRESETS
+
+    sets = [*PRESETS.get(getattr(args, "preset", None) or "", []), *args.set]
     if getattr(args, "rounds", None) is not None:
         sets.append(f"loop.rounds={args.rounds}")
     if getattr(args, "experimenter", None):
@@ -229,20 +233,45 @@ def _loop(args: argparse.Namespace) -> int:
     return 0
 
 
+def _flat(data: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """A nested config dict as {"section.field": value}."""
+    out: dict[str, Any] = {}
+    for key, value in data.items():
+        if isinstance(value, dict):
+            out |= _flat(value, f"{prefix}{key}.")
+        else:
+            out[f"{prefix}{key}"] = value
+    return out
+
+
 def _demo(args: argparse.Namespace) -> int:
     import time
 
+    from gameon_nb.config import override, to_dict
     from gameon_nb.loop.experiment import Experiment
-    from gameon_nb.loop.presets import DEMO
     from gameon_nb.loop.rundir import RunDir
     from gameon_nb.report import write_report
 
     run = RunDir(args.run_dir)
     started = time.perf_counter()
     if run.state_path.exists():
+        saved = run.load_config()
+        asked = override(saved, _loop_sets(args))
+        if asked != saved:
+            changed = sorted(
+                k for k, v in _flat(to_dict(asked)).items() if _flat(to_dict(saved))[k] != v
+            )
+            print(
+                f"gameon demo: {run.root} already holds a demo run, and resuming it keeps its "
+                f"config; these options would change it: {', '.join(changed)}. Continue it "
+                f"with `gameon loop --run-dir {run.root} --resume --set ...`, or choose a new "
+                "--run-dir for a new demo.",
+                file=sys.stderr,
+            )
+            return 2
         exp = Experiment.resume(run.root, progress=not args.json)
     else:
-        config = run.load_config([*DEMO, *_loop_sets(args)])
+        config = run.load_config(_loop_sets(args))
         exp = Experiment(run.root, config, progress=not args.json)
     try:
         exp.run()
@@ -272,8 +301,17 @@ def _compare(args: argparse.Namespace) -> int:
 
     curricula = [c.strip() for c in args.curricula.split(",") if c.strip()]
     seeds = [int(s) for s in args.seeds.split(",") if s.strip()]
+    vary: dict[str, list[str]] = {}
+    for item in args.vary:
+        field, sep, values = item.partition("=")
+        if not sep or not values:
+            print(
+                f"gameon compare: --vary takes section.field=v1,v2, got {item!r}", file=sys.stderr
+            )
+            return 2
+        vary[field.strip()] = [v.strip() for v in values.split(",") if v.strip()]
     table = compare_curricula(
-        args.run_dir, curricula, seeds, _loop_sets(args), progress=not args.json
+        args.run_dir, curricula, seeds, _loop_sets(args), progress=not args.json, vary=vary
     )
     if args.json:
         print(json.dumps(table, indent=2))
@@ -322,14 +360,44 @@ def _bench(args: argparse.Namespace) -> int:
             return measure_learner(
                 args.skill, budget_updates=args.budget_updates, budget_seconds=args.budget_seconds,
                 episodes=args.episodes, run_dir=args.run_dir, seed=args.seed,
-                data_episodes=args.data_episodes, threads=args.threads, venv=args.d3rlpy_venv,
-                progress=not args.json,
+                data_episodes=args.data_episodes or 400, threads=args.threads,
+                venv=args.d3rlpy_venv, progress=not args.json,
             )  # fmt: skip
         except BenchLearnerError as error:
             print(f"gameon bench learner: {error}", file=sys.stderr)
             raise SystemExit(2) from None
 
-    benches: dict[str, Callable[[], dict[str, Any]]] = {"sim": sim, "learner": learner}
+    def readouts() -> dict[str, Any]:
+        from gameon_nb.bench.readouts import DEFAULT_SKILLS, measure_readouts
+        from gameon_nb.learner.readout import READOUTS
+
+        if args.run_dir is None:
+            print("gameon bench readouts: --run-dir (a trained run) is required", file=sys.stderr)
+            raise SystemExit(2)
+        try:
+            return measure_readouts(
+                args.run_dir, skills=args.readout_skill or DEFAULT_SKILLS,
+                modes=args.modes.split(",") if args.modes else READOUTS, episodes=args.episodes,
+                checkpoint=args.checkpoint, progress=not args.json,
+            )  # fmt: skip
+        except (FileNotFoundError, ValueError) as error:
+            print(f"gameon bench readouts: {error}", file=sys.stderr)
+            raise SystemExit(2) from None
+
+    def learning() -> dict[str, Any]:
+        from gameon_nb.bench.learning import measure_learning
+
+        return measure_learning(
+            minutes=args.minutes, episodes=args.data_episodes or 1000, eval_episodes=args.episodes,
+            run_dir=args.run_dir, seed=args.seed, assignments=args.set, progress=not args.json,
+        )  # fmt: skip
+
+    benches: dict[str, Callable[[], dict[str, Any]]] = {
+        "sim": sim,
+        "learner": learner,
+        "readouts": readouts,
+        "learning": learning,
+    }
     _print(benches[args.what](), args.json)
     return 0
 
@@ -368,17 +436,32 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(run=_check_env)
 
     p = sub.add_parser("bench", help="side-by-side performance measurements")
-    p.add_argument("what", choices=["sim", "learner"], help="what to measure")
+    p.add_argument(
+        "what", choices=["sim", "learner", "readouts", "learning"], help="what to measure"
+    )
+    p.add_argument("--minutes", type=float, default=15.0, help="learning: training wall time")
     p.add_argument("--seconds", type=float, default=6.0, help="sim: time per side of each part")
     p.add_argument("--skill", default="lift the red block", help="learner: the skill to learn")
     p.add_argument("--budget-updates", type=int, default=2000, help="learner: updates per side")
     p.add_argument("--budget-seconds", type=float, default=120.0, help="learner: training seconds")
-    p.add_argument("--episodes", type=int, default=50, help="learner: eval episodes per policy")
-    p.add_argument("--run-dir", type=Path, help="learner: a run's episodes (default: a cached set)")
+    p.add_argument("--episodes", type=int, default=50, help="learner, readouts: eval episodes")
+    p.add_argument(
+        "--run-dir", type=Path,
+        help="learner: a run's episodes (default: a cached set); readouts: the trained run",
+    )  # fmt: skip
+    p.add_argument("--checkpoint", default="latest", help="readouts: checkpoint name")
+    p.add_argument("--modes", help="readouts: comma-separated read-outs (default: all)")
+    p.add_argument(
+        "--readout-skill", action="append", help="readouts: a skill to measure (repeatable)"
+    )
     p.add_argument("--seed", type=int, default=0, help="learner: seed of data, nets and resets")
-    p.add_argument("--data-episodes", type=int, default=400, help="learner: cached set's size")
+    p.add_argument(
+        "--data-episodes", type=int, default=None,
+        help="learner: cached set's size (400); learning: bootstrap episodes (1000)",
+    )  # fmt: skip
     p.add_argument("--threads", type=int, help="learner: torch threads of each side (default 1)")
     p.add_argument("--d3rlpy-venv", type=Path, help="learner: d3rlpy's venv (default in the cache)")
+    _add_set(p)
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.set_defaults(run=_bench)
 
@@ -425,12 +508,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print {skill, success, ci95, ...}")
     p.set_defaults(run=_eval)
 
-    def loop_options(p: argparse.ArgumentParser) -> None:
+    def loop_options(p: argparse.ArgumentParser, preset: str | None = None) -> None:
+        p.add_argument(
+            "--preset", choices=["demo", "study", "tiny", "gpu"], default=preset,
+            help=f"a named budget (gameon_nb/loop/presets.py); default {preset or 'none'}",
+        )  # fmt: skip
         p.add_argument("--rounds", type=int, help="round budget")
         p.add_argument(
             "--experimenter", help="backend of every role: scripted, gemini, openai, replay"
         )
-        p.add_argument("--curriculum", help="experimenter, random, fixed or target")
+        p.add_argument("--curriculum", help="experimenter, random, fixed, target or none")
         _add_set(p)
         p.add_argument("--json", action="store_true", help="print the status as JSON")
 
@@ -442,7 +529,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("demo", help="bootstrap, the loop on the scripted experimenter, a report")
     p.add_argument("--run-dir", type=Path, required=True)
-    loop_options(p)
+    loop_options(p, preset="demo")
     p.set_defaults(run=_demo)
 
     p = sub.add_parser("status", help="stage, round, episodes, library and latest evaluation")
@@ -452,8 +539,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("compare", help="the same budget under several curricula and seeds")
     p.add_argument("--run-dir", type=Path, required=True, help="one sub-directory per run")
-    p.add_argument("--curricula", default="experimenter,random,target")
+    p.add_argument(
+        "--curricula", default="experimenter,random,target",
+        help="comma-separated: experimenter, random, fixed, target, none (offline-only)",
+    )  # fmt: skip
     p.add_argument("--seeds", default="0,1")
+    p.add_argument(
+        "--vary", action="append", default=[], metavar="SECTION.FIELD=V1,V2",
+        help="also cross the curricula with these values, e.g. loop.outcome_source=truth,judge",
+    )  # fmt: skip
     loop_options(p)
     p.set_defaults(run=_compare)
 

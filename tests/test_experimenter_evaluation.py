@@ -145,3 +145,31 @@ def test_judge_eval_is_cached_per_backend(small_run: Path, server, tmp_path: Pat
         k: again[k] for k in ("accuracy", "confusion")
     }
     assert again["usage"]["cache_hits"] == 3
+
+
+def test_a_judge_that_is_down_gives_no_agreement(
+    small_run: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("GEMINI_API_KEY", "fake-key-for-the-evaluation-tests")
+    store = EpisodeStore(small_run / "episodes")
+    # nothing listens on this port: every call fails and the scripted judge answers instead
+    down = ExperimenterConfig(
+        backend="gemini", gemini_base_url="http://127.0.0.1:9", max_retries=0, backoff_s=0.0
+    )
+    report = judge_agreement(Experimenter(down, tmp_path), store, segments=4)
+    assert (report["count"], report["fallbacks"]) == (0, 4)
+    assert report["accuracy"] is None  # not 1.0, although every fallback verdict was right
+    assert report["kappa"] is None
+
+
+def test_agreement_counts_only_the_judges_own_verdicts(small_run, server, tmp_path) -> None:
+    store = EpisodeStore(small_run / "episodes")
+    truth = [s.ground_truth for s in recorded_segments(store, limit=6)]
+    server.push("ok", "ok", "500", "ok", "ok", "ok")  # the third falls back: no retries left
+    cfg = ExperimenterConfig(backend="gemini", gemini_base_url=server.gemini_url, max_retries=0)
+    report = judge_agreement(Experimenter(cfg, tmp_path), store, segments=6)
+    own = truth[:2] + truth[3:]  # the judge says success each time it answers itself
+    assert (report["count"], report["fallbacks"]) == (5, 1)
+    assert report["accuracy"] == round(sum(own) / 5, 4)
+    assert report["confusion"]["true_positive"] == sum(own)
+    assert report["confusion"]["false_positive"] == 5 - sum(own)

@@ -177,6 +177,7 @@ def test_a_tower_is_not_proposed_before_its_stacks(scene) -> None:
         "stack the green block on the blue block",
         "stack the red block on the green block",
     ):
+        library.record_success(stack, round=1, rate=0.9, episodes=20)
         library.promote(stack, round=1)
     ctx = ProposalContext(image, state, library, targets=[TOWER])
     assert ScriptedExperimenter(0).propose(ctx).task == TOWER
@@ -191,6 +192,27 @@ def test_the_scripted_judge_reads_ground_truth_and_needs_it(scene, tmp_path) -> 
         assert (verdict.answer in ("yes", "success")) is truth
     with pytest.raises(ValueError, match="ground truth"):
         exp.judge_success(JudgeContext("lift the red block", [image]))
+
+
+def test_a_scripted_judge_that_errs_flips_its_share_the_same_way_each_time(tmp_path) -> None:
+    rng = np.random.default_rng(0)
+    frames = [rng.integers(0, 255, (8, 8, 3), dtype=np.uint8) for _ in range(300)]
+    config = ExperimenterConfig(scripted_judge_error=0.2, cache=False)
+
+    def verdicts(run: str) -> list[bool]:
+        exp = Experimenter(config, tmp_path / run)
+        return [
+            exp.judge_success(JudgeContext("lift the red block", [f, f], ground_truth=True)).success
+            for f in frames
+        ]
+
+    first = verdicts("a")
+    assert 0.13 < first.count(False) / len(first) < 0.27  # 20% of 300: 60, sd 7
+    assert verdicts("b") == first  # the same frames draw the same errors
+    exact = Experimenter(config, tmp_path / "c").scripted  # the rules behind every fallback
+    assert all(exact.judge(JudgeContext("lift", [f], True)).answer == "yes" for f in frames)
+    with pytest.raises(ValueError, match="fraction in"):
+        Experimenter(ExperimenterConfig(scripted_judge_error=1.5), tmp_path / "d")
 
 
 def test_judge_options_are_drawn_per_segment_and_logged(tmp_path) -> None:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from gameon_nb.config import LoopConfig, RunConfig, override
 from gameon_nb.loop import TINY, Experiment
+from gameon_nb.loop import events as ev
 from gameon_nb.loop.compare import compare_curricula
 
 SETS = [a for s in TINY for a in ("--set", s)]
@@ -54,7 +55,21 @@ def test_demo_writes_a_report_with_a_video(tmp_path: Path) -> None:
     assert "<video" in report
     assert "Skill library" in report
     assert "Learning curves" in report
+    assert "Growth: library, decompositions, task outcomes" in report
     assert summary["seconds"] > 0
+    assert [r["round"] for r in summary["rounds"]] == [1]
+    # run again: it resumes, and an option that would change the run is refused, not dropped
+    again = gameon("demo", "--run-dir", str(tmp_path), *SETS, "--rounds", "1", "--json")
+    assert again.returncode == 0, again.stderr[-3000:]
+    changed = gameon("demo", "--run-dir", str(tmp_path), *SETS, "--rounds", "3")
+    assert changed.returncode == 2
+    assert "loop.rounds" in changed.stderr
+    assert "gameon loop --run-dir" in changed.stderr
+    before = (tmp_path / "config.json").read_text()
+    other = gameon("demo", "--run-dir", str(tmp_path), *SETS, "--curriculum", "random")
+    assert other.returncode == 2
+    assert "loop.curriculum" in other.stderr
+    assert (tmp_path / "config.json").read_text() == before
 
 
 def test_train_then_eval(small_run: Path, tmp_path: Path) -> None:
@@ -103,11 +118,12 @@ def test_compare_writes_a_table(tmp_path: Path) -> None:
     # evaluated besides (None where a run did not evaluate it)
     assert len({tuple(row) for row in rows}) == 1
     targets = [f"success/{t}" for t in LoopConfig().targets]
-    assert table["columns"][2 : 2 + len(targets)] == targets
+    assert table["columns"][:4] == ["arm", "run", "curriculum", "seed"]
+    assert table["columns"][4 : 4 + len(targets)] == targets
     others = [c for c in table["columns"] if c.startswith("success/") and c not in targets]
     assert others, "each run practised a skill besides the targets and evaluated it"
     assert all(isinstance(row[c], float | None) for row in rows for c in others)
-    assert (tmp_path / "compare.md").read_text().startswith("| curriculum | seed |")
+    assert (tmp_path / "compare.md").read_text().startswith("| arm | run | curriculum | seed |")
     assert (tmp_path / "compare.csv").exists()
 
     # setup ran once for seed 0: the target run started from a copy of it (its setup events are
@@ -128,3 +144,47 @@ def test_compare_writes_a_table(tmp_path: Path) -> None:
     own, shared = alone.status(), Experiment.resume(tmp_path / "target-seed0").status()
     for key in ("episodes", "library", "latest_evaluation", "task_counts"):
         assert shared[key] == own[key], key
+
+
+def test_a_preset_comes_first_and_the_options_override_it() -> None:
+    from gameon_nb.cli import _loop_sets, build_parser
+    from gameon_nb.loop.presets import DEMO
+
+    parse = build_parser().parse_args
+    demo = parse(["demo", "--run-dir", "r", "--set", "loop.rounds=2"])
+    assert _loop_sets(demo) == [*DEMO, "loop.rounds=2"]  # the demo's own preset by default
+    study = parse(["loop", "--run-dir", "r", "--preset", "study", "--rounds", "3"])
+    config = override(RunConfig(), _loop_sets(study))
+    assert config.loop.pretrain_steps == 24000
+    assert config.loop.rounds == 3
+    assert _loop_sets(parse(["loop", "--run-dir", "r"])) == []
+
+
+def test_compare_runs_the_loop_on_the_oracle_and_on_an_erring_judge(tmp_path: Path) -> None:
+    sets = [*TINY, "loop.rounds=1", "experimenter.scripted_judge_error=0.5"]
+    vary = {"loop.outcome_source": ["truth", "judge"]}
+    rows = compare_curricula(tmp_path, ["target"], [0], sets, vary=vary)["rows"]
+    assert [r["arm"] for r in rows] == [
+        "target outcome_source=truth",
+        "target outcome_source=judge",
+    ]
+    assert sorted(p.name for p in tmp_path.glob("setup-seed0*")) == ["setup-seed0"]  # shared
+    runs = [Experiment.resume(tmp_path / r["run"]) for r in rows]
+    try:
+        (truth,), (judged,) = (exp.state["history"] for exp in runs)
+        assert (truth["source"], judged["source"]) == ("truth", "judge")
+        assert truth["task_success"] == truth["task_success_truth"]
+        # on the judge's word, every step of every episode and the task were judged
+        log = ev.EventLog(runs[1].rundir.events_path).read()
+        (agreement,) = [e for e in log if isinstance(e, ev.JudgeAgreement)]
+        episodes = [runs[1].store.load(i) for i in runs[1].round_episodes(1).values()]
+        tasks = [e.task_skill is not None and e.task_success() is not None for e in episodes]
+        assert agreement.judged == sum(len(e.skills) for e in episodes) + sum(tasks)
+        assert agreement.source == "judge"
+        assert agreement.fallbacks == 0
+        wrong = [v for v in agreement.verdicts if v["verdict"] != v["truth"]]
+        assert 0 < len(wrong) < agreement.judged  # the judge erred on some, not all
+        assert agreement.agreement == 1 - len(wrong) / agreement.judged
+    finally:
+        for exp in runs:
+            exp.close()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Sequence
@@ -13,8 +14,9 @@ import numpy as np
 import pytest
 from paraphrases import PARAPHRASES
 
+from gameon_nb.sim.templates import TEMPLATES
 from gameon_nb.skills.library import SkillLibrary
-from gameon_nb.skills.retrieval import MiniLMEmbedder, SkillRetriever, parse_colours
+from gameon_nb.skills.retrieval import EXEMPLARS, MiniLMEmbedder, SkillRetriever, parse_colours
 from gameon_nb.skills.skill import Skill, all_skills
 
 
@@ -46,6 +48,20 @@ def test_paraphrases_cover_every_template_and_colour() -> None:
     assert len(PARAPHRASES) >= 40
     assert {s.template for s in wanted} == {s.template for s in all_skills()}
     assert {c for s in wanted for c in s.colours} == {"red", "green", "blue"}
+
+
+def test_the_paraphrases_are_held_out_from_the_exemplars() -> None:
+    def plain(text: str) -> str:
+        return " ".join(re.findall(r"[a-z]+", text.lower().replace("cube", "block")))
+
+    exemplars = {
+        plain(phrase.format(*colours))
+        for name, phrases in EXEMPLARS.items()
+        for colours in TEMPLATES[name].instances()
+        for phrase in phrases
+    }
+    shared = [text for text, _ in PARAPHRASES if plain(text) in exemplars]
+    assert not shared, f"these paraphrases are exemplars the retriever compares with: {shared}"
 
 
 def test_paraphrases_map_to_the_right_skill_without_colour_swaps(

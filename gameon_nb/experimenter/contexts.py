@@ -46,17 +46,25 @@ class HistoryEntry:
     outcomes: tuple[bool, ...] = ()
     """Success of each skill in `skills` (of a representative episode, or a majority)."""
     failed_at: str | None = None
-    """The first skill that failed, or None when the task succeeded."""
+    """The first skill that failed, or None when every skill succeeded."""
+    task_skill: str | None = None
+    """The known skill the task names, whose predicate decides the task's outcome."""
+    task_success: float | None = None
+    """Share of the round's episodes in which the task itself came true (None: not known)."""
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> HistoryEntry:
-        """From the loop's plain dict {"round", "task", "skills", "outcomes", "failed_at"}."""
+        """From the loop's plain dict {"round", "task", "skills", "outcomes", "failed_at",
+        "task_skill", "task_success"} (the last two optional)."""
+        rate = data.get("task_success")
         return cls(
             round=int(data["round"]),
             task=str(data["task"]),
             skills=tuple(str(s) for s in data.get("skills", ())),
             outcomes=tuple(bool(o) for o in data.get("outcomes", ())),
             failed_at=None if data.get("failed_at") is None else str(data["failed_at"]),
+            task_skill=None if data.get("task_skill") is None else str(data["task_skill"]),
+            task_success=None if rate is None else float(rate),
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -66,6 +74,8 @@ class HistoryEntry:
             "skills": list(self.skills),
             "outcomes": list(self.outcomes),
             "failed_at": self.failed_at,
+            "task_skill": self.task_skill,
+            "task_success": self.task_success,
         }
 
 

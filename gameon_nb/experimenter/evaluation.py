@@ -15,8 +15,6 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
-
 from gameon_nb.data.store import EpisodeStore
 from gameon_nb.experimenter.contexts import CurveContext, Image, JudgeContext
 from gameon_nb.experimenter.curves import SyntheticCurve, label_curve
@@ -57,17 +55,14 @@ def recorded_segments(
         if camera not in store.meta(episode_id).get("cameras", []):
             continue
         episode = store.load(episode_id)
-        frames, steps = episode.frames[camera], episode.frame_steps
         truths = episode.segment_success()
-        for index, (skill, (start, end)) in enumerate(
-            zip(episode.skills, episode.segments, strict=True)
-        ):
+        for index, skill in enumerate(episode.skills):
             if limit is not None and count >= limit:
                 return
-            keep = np.flatnonzero((steps >= start) & (steps <= end))
-            if len(keep) == 0:
+            frames, _ = episode.segment_frames(camera, index)
+            if not frames:
                 continue
-            yield Segment(episode_id, index, skill, [frames[i] for i in keep], truths[index])
+            yield Segment(episode_id, index, skill, frames, truths[index])
             count += 1
 
 
@@ -110,16 +105,22 @@ def judge_agreement(
     segments: int | None = None,
     camera: str = "experimenter",
 ) -> dict[str, Any]:
-    """The judge's verdicts on recorded segments against their ground-truth predicates."""
+    """The judge's own verdicts on recorded segments against their ground-truth predicates.
+
+    Verdicts the scripted fallback gave in the judge's place (it reads the ground truth) are
+    counted under "fallbacks" and left out of the agreement, which is None with no verdict of
+    the judge's own."""
     truth, predicted, fallbacks = [], [], 0
     backend, model, _ = experimenter.role_config("judge")
     for segment in recorded_segments(store, camera, segments):
         verdict = experimenter.judge_success(
             JudgeContext(segment.skill, segment.frames, segment.ground_truth)
         )
+        if verdict.fallback:
+            fallbacks += 1
+            continue
         truth.append(segment.ground_truth)
         predicted.append(verdict.success)
-        fallbacks += verdict.fallback
     out = {"backend": backend, "model": model} | agreement(truth, predicted)
     return out | {"fallbacks": fallbacks, "usage": experimenter.usage()}
 
@@ -139,7 +140,7 @@ def analyst_agreement(
     experimenter: Experimenter, curves: Sequence[SyntheticCurve]
 ) -> dict[str, Any]:
     """The analyst's four flags on rule-labelled curves: agreement per flag, all four at once, and
-    per curve kind."""
+    per curve kind, over the analyst's own verdicts (fallbacks to the rules counted apart)."""
     flags = ("learned", "converged", "add_to_library", "keep_training")
     truth: dict[str, list[bool]] = {f: [] for f in flags}
     predicted: dict[str, list[bool]] = {f: [] for f in flags}
@@ -149,7 +150,9 @@ def analyst_agreement(
         verdict = experimenter.analyse_progress(
             CurveContext(item.skill, item.curve, item.threshold)
         )
-        fallbacks += verdict.fallback
+        if verdict.fallback:  # the rules answered for the analyst: not its agreement
+            fallbacks += 1
+            continue
         label = item.label.flags()
         got = verdict.to_json()
         for f in flags:
@@ -158,7 +161,7 @@ def analyst_agreement(
         exact.setdefault(item.kind, []).append(all(label[f] == got[f] for f in flags))
     every = [x for kind in exact.values() for x in kind]
     return {
-        "count": len(curves),
+        "count": len(curves) - fallbacks,
         "exact": round(sum(every) / len(every), 4) if every else None,
         "by_flag": {f: agreement(truth[f], predicted[f]) for f in flags},
         "by_kind": {k: round(sum(v) / len(v), 4) for k, v in exact.items()},

@@ -53,6 +53,7 @@ from gameon_nb.experimenter.schemas import (
 )
 from gameon_nb.sim.scene import COLOURS
 from gameon_nb.skills.library import SkillLibrary
+from gameon_nb.skills.rates import wilson_interval
 from gameon_nb.skills.retrieval import Embedder, parse_colours
 
 __all__ = ["JUDGE_OPTIONS", "Experimenter"]
@@ -88,7 +89,7 @@ class Experimenter:
         self.run_dir = Path(run_dir)
         self.seed = seed
         self.ledger = Ledger(self.run_dir, config, seed, sleep)
-        self.scripted = ScriptedExperimenter(seed, embedder)
+        self.scripted = ScriptedExperimenter(seed, embedder, config.scripted_judge_error)
         self._embedder = embedder
         self._backends: dict[tuple[str, str], VLM] = {}
 
@@ -379,12 +380,20 @@ def _check_objects(texts: Sequence[str]) -> None:
 def _library_lines(library: SkillLibrary) -> str:
     lines = []
     for text, record in library.records.items():
-        rate = record.latest_success
-        measured = (
-            f"success {rate:.2f} ({len(record.success)} evaluations)"
-            if rate is not None
-            else "not evaluated yet"
-        )
+        if record.success:
+            last = record.success[-1]
+            n = int(last["episodes"])
+            low, high = wilson_interval(round(float(last["rate"]) * n), n)
+            measured = (
+                f"success {last['rate']:.2f} over {n} episodes (95% interval {low:.2f}-"
+                f"{high:.2f}; {len(record.success)} evaluations"
+            )
+            if len(record.success) >= 2:
+                before = record.success[-2]
+                measured += f", previously {before['rate']:.2f} over {int(before['episodes'])}"
+            measured += ")"
+        else:
+            measured = "not evaluated yet"
         lines.append(f"- {text} [{record.status}] {measured}")
     return "\n".join(lines)
 
@@ -397,6 +406,8 @@ def _history_lines(entries: Sequence[HistoryEntry]) -> str:
         steps = ", ".join(
             f"{s} ({'ok' if ok else 'failed'})" for s, ok in zip(h.skills, h.outcomes, strict=False)
         )
-        end = f"failed at: {h.failed_at}" if h.failed_at else "succeeded"
+        end = f"first failed step: {h.failed_at}" if h.failed_at else "every step succeeded"
+        if h.task_success is not None:
+            end += f"; the task itself came true in {h.task_success:.0%} of the episodes"
         lines.append(f'- round {h.round}: "{h.task}" -> {steps or "(not run)"}; {end}')
     return "\n".join(lines)

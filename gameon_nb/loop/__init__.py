@@ -10,7 +10,7 @@ from gameon_nb.loop.collect import CollectJob, collect
 from gameon_nb.loop.curricula import CURRICULA, CurriculumChoice, get_curriculum
 from gameon_nb.loop.events import EVENT_TYPES, Event, EventLog
 from gameon_nb.loop.experiment import STAGES, Experiment
-from gameon_nb.loop.presets import DEMO, PRESETS, TINY
+from gameon_nb.loop.presets import DEMO, PRESETS, STUDY, TINY
 from gameon_nb.loop.rundir import RunDir, RunStateError
 
 __all__ = [
@@ -19,6 +19,7 @@ __all__ = [
     "EVENT_TYPES",
     "PRESETS",
     "STAGES",
+    "STUDY",
     "TINY",
     "CollectJob",
     "CurriculumChoice",

@@ -1,17 +1,19 @@
 """Collection: the policy executes a task's skill sequence on several environments in lockstep.
 
     >>> jobs = [CollectJob(index=j, seed=..., task=task, skills=plan) for j in range(16)]
-    >>> for episode in collect(learner.act, jobs, config, round=3): store.append(episode)
+    >>> policy_for = lambda wave: learner.policy(seed=wave)      # a random stream per wave
+    >>> for episode in collect(policy_for, jobs, config, round=3): store.append(episode)
 
 Each skill is conditioned on its own text; one batched policy call per control step serves every
 running environment, and Gaussian exploration noise from each job's own random stream is added.
-Jobs run in fixed waves of `LoopConfig.envs`, so a wave run again after a crash batches exactly
-as before and reproduces the same episodes; episodes come back in job order.
+Jobs run in fixed waves of `LoopConfig.envs`, each with a policy of its own random stream, so a
+wave run again after a crash batches exactly as before and reproduces the same episodes; episodes
+come back in job order.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -35,6 +37,8 @@ class CollectJob:
     seed: int
     task: str
     skills: tuple[Skill, ...]
+    task_skill: str | None = None
+    """The skill the task names, whose predicate is the task's outcome (see Episode)."""
 
 
 def waves(jobs: Sequence[CollectJob], size: int) -> list[list[CollectJob]]:
@@ -59,7 +63,7 @@ def _run_wave(
         obs, _ = env.reset(seed=job.seed)
         recorder = EpisodeRecorder(
             env, obs, config.data, task=job.task, seed=job.seed, round=round, source=source,
-            job=job.index,
+            job=job.index, task_skill=job.task_skill,
         )  # fmt: skip
         recorder.begin(job.skills[0])
         recorders.append(recorder)
@@ -92,20 +96,22 @@ def _run_wave(
 
 
 def collect(
-    policy: BatchPolicy,
+    policy_for: Callable[[int], BatchPolicy],
     jobs: Sequence[CollectJob],
     config: RunConfig,
     round: int,
     source: str = "policy",
     progress: bool = False,
 ) -> Iterator[Episode]:
-    """Run `jobs` wave by wave (see the module docstring) and yield their episodes in job order."""
+    """Run `jobs` wave by wave, wave `w` acting with `policy_for(w)` (see the module docstring),
+    and yield their episodes in job order."""
     if not jobs:
         return
     envs = [make_env(config.sim) for _ in range(min(config.loop.envs, len(jobs)))]
     bar = tqdm(total=len(jobs), desc="collect", unit="ep", disable=not progress, leave=False)
     try:
         for wave in waves(jobs, config.loop.envs):
+            policy = policy_for(wave[0].index // config.loop.envs)
             for episode in _run_wave(policy, wave, envs, config, round, source):
                 bar.update()
                 yield episode

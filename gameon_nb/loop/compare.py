@@ -1,15 +1,18 @@
 """Curricula compared: the same budget under each curriculum and seed, and what each produced.
 
-    >>> table = compare_curricula("runs/cmp", ["experimenter", "random", "target"], seeds=[0, 1])
-    >>> table["rows"][0]      # {"curriculum", "seed", "success/<skill>"..., "distinct_tasks", ...}
+    >>> table = compare_curricula("runs/cmp", ["experimenter", "random", "none"], seeds=[0, 1])
+    >>> table["rows"][0]      # {"curriculum", "seed", "success/<skill>"..., "stacks", ...}
+    >>> table["summary"]      # per curriculum: mean composite success over seeds, library sizes
 
 Each (curriculum, seed) runs in its own sub-directory (resumed if it exists). Setup (bootstrap
 data, pretraining, the first evaluation) reads no curriculum, so it runs once per seed: kept as
-setup-seed<N>/ and copied into that seed's other runs. Per run: the final
-evaluation of every target, then of every other skill some run's final round evaluated (what
-it practised; "-" where a run did not); and the diversity of the data the loop collected:
-distinct tasks, the entropy of the executed skill sequences, and which stack pairs occurred in
-it (by predicate, whatever was being practised). Written as compare.json, .csv and .md.
+setup-seed<N>/ and copied into that seed's other runs. Every run then gets the same final
+evaluation: the targets and every composite skill, `loop.eval_episodes` each on the same resets
+(kept in the run as compare-final.json), so the curricula are compared at equal updates on equal
+tests whatever each practised. Per run also: the library's size after each round, the task
+success, the updates and episodes behind it, and the diversity of the collected data (distinct
+tasks, the entropy of the executed skill sequences, the stack pairs that occurred in it).
+Written as compare.json, .csv, .md and compare.html (the table and charts).
 """
 
 from __future__ import annotations
@@ -22,16 +25,21 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from gameon_nb.atomic import atomic_write_text
 from gameon_nb.config import RunConfig
+from gameon_nb.learner.evaluate import evaluate_skills
 from gameon_nb.loop.experiment import Experiment
 from gameon_nb.loop.rundir import RunDir
 from gameon_nb.sim.templates import TEMPLATES
-from gameon_nb.skills.skill import Skill
+from gameon_nb.skills.skill import Skill, all_skills
+from gameon_nb.streams import FINAL_EVALUATION, stream_seed
 
-__all__ = ["compare_curricula", "diversity"]
+__all__ = ["arms", "compare_curricula", "diversity", "final_evaluation", "summarise"]
+
+COMPOSITES = [s for s in all_skills() if s.kind == "composite"]
 
 
 def diversity(run: RunDir) -> dict[str, Any]:
@@ -59,24 +67,82 @@ def diversity(run: RunDir) -> dict[str, Any]:
     }
 
 
+GROUPS = {"stacks": "stack", "next to": "next_to", "towers": "tower"}
+"""Columns of mean final success over a template's skills."""
+
+
+def final_evaluation(exp: Experiment, skills: list[str]) -> dict[str, dict[str, Any]]:
+    """`skills` evaluated on the run's latest policy (cached in compare-final.json per step)."""
+    path = exp.rundir.root / "compare-final.json"
+    step = exp.learner.step
+    if path.exists():
+        cached = json.loads(path.read_text())
+        if cached.get("step") == step and set(skills) <= set(cached["results"]):
+            return {s: cached["results"][s] for s in skills}
+    cfg = exp.config
+    policy = exp.learner.policy(seed=stream_seed(cfg.seed, FINAL_EVALUATION))
+    results = evaluate_skills(
+        policy, skills, cfg.sim, episodes=cfg.loop.eval_episodes, envs=cfg.learner.eval_envs,
+        seed=cfg.seed, stop_on_success=cfg.learner.eval_stop_on_success, progress=exp.progress,
+    )  # fmt: skip
+    atomic_write_text(path, json.dumps({"step": step, "results": results}, indent=1))
+    return results
+
+
+SETUP_FREE = ("loop.curriculum", "loop.outcome_source")
+"""Fields setup does not read: runs that differ only in them share a seed's setup."""
+
+
+def arms(curricula: list[str], vary: dict[str, list[str]] | None = None) -> list[dict[str, Any]]:
+    """Every curriculum crossed with every combination of the varied fields.
+
+    >>> arms(["experimenter"], {"loop.outcome_source": ["truth", "judge"]})[1]["name"]
+    'experimenter outcome_source=judge'
+    """
+    combos: list[list[tuple[str, str]]] = [[]]
+    for field, values in (vary or {}).items():
+        combos = [[*c, (field, v)] for c in combos for v in values]
+    out = []
+    for curriculum in curricula:
+        for combo in combos:
+            label = " ".join(f"{f.split('.')[-1]}={v}" for f, v in combo)
+            out.append(
+                {
+                    "curriculum": curriculum,
+                    "variant": label,
+                    "name": f"{curriculum} {label}".strip(),
+                    "dir": "-".join([curriculum, *(f"{f.split('.')[-1]}={v}" for f, v in combo)]),
+                    "sets": [f"{f}={v}" for f, v in combo],
+                    "shares_setup": all(f in SETUP_FREE for f, _ in combo),
+                }
+            )
+    return out
+
+
 def compare_curricula(
     root: Path | str,
     curricula: list[str],
     seeds: list[int],
     assignments: list[str] | None = None,
     progress: bool = False,
+    vary: dict[str, list[str]] | None = None,
 ) -> dict[str, Any]:
-    """Run every (curriculum, seed) with the same overrides; see the module docstring."""
+    """Run every (curriculum, variant, seed) with the same overrides; see the module docstring.
+
+    `vary` crosses the curricula with values of other fields, e.g. {"loop.outcome_source":
+    ["truth", "judge"]} runs each curriculum on the oracle's word and on the judge's.
+    """
     root = Path(root)
     rows = []
-    for curriculum in curricula:
+    for arm in arms(curricula, vary):
         for seed in seeds:
-            run = RunDir(root / f"{curriculum}-seed{seed}")
-            setup = root / f"setup-seed{seed}"
+            run = RunDir(root / f"{arm['dir']}-seed{seed}")
+            setup = root / (f"setup-seed{seed}" + ("" if arm["shares_setup"] else f"-{arm['dir']}"))
             if run.state_path.exists():
                 exp = Experiment.resume(run.root, progress=progress)
             else:
-                sets = [*(assignments or []), f"loop.curriculum={curriculum}", f"seed={seed}"]
+                sets = [*(assignments or []), *arm["sets"]]
+                sets += [f"loop.curriculum={arm['curriculum']}", f"seed={seed}"]
                 config = run.load_config(sets)
                 if not run.root.exists() and _same_setup(setup, config):
                     _copy_run(setup, run.root)
@@ -87,38 +153,102 @@ def compare_curricula(
                     if not setup.exists():
                         _copy_run(run.root, setup)
                 exp.run()
+                targets = list(exp.config.loop.targets)
+                skills = [*targets, *(s.text for s in COMPOSITES if s.text not in targets)]
+                final = final_evaluation(exp, skills)
             finally:
                 exp.close()
-            status = exp.status()
-            final = status["latest_evaluation"] or {}
-            row: dict[str, Any] = {"curriculum": curriculum, "seed": seed}
-            targets = exp.config.loop.targets
-            skills = [*targets, *(s for s in final if s not in targets)]
-            row |= {f"success/{s}": final.get(s, {}).get("success") for s in skills}
-            learned = [t for t, r in status["library"].items() if r["status"] == "learned"]
-            row |= {"learned": len(learned)} | diversity(run)
-            rows.append(row)
-    columns = list(dict.fromkeys(k for row in rows for k in row if k.startswith("success/")))
-    rest = [k for k in rows[0] if not k.startswith("success/")] if rows else []
-    frame = pd.DataFrame(rows, columns=[*rest[:2], *columns, *rest[2:]])
+            row = {"arm": arm["name"], "run": run.root.name}
+            row |= _row(exp, arm["curriculum"], seed, final)
+            rows.append(row | {"variant": arm["variant"] or None} | diversity(run))
+    columns = list(dict.fromkeys(k for row in rows for k in row))
+    frame = pd.DataFrame(rows, columns=columns)
     frame = frame.astype(object).where(frame.notna(), None)  # "-" in the table, null in JSON
     rows = frame.to_dict("records")
-    table = {"rows": rows, "columns": list(frame.columns)}
+    table = {"rows": rows, "columns": list(frame.columns), "summary": summarise(rows)}
     atomic_write_text(root / "compare.json", json.dumps(table, indent=1))
     atomic_write_text(root / "compare.csv", frame.to_csv(index=False))
-    shown = frame.assign(stack_pairs=frame["stack_pairs"].map(lambda p: " ".join(p) or "-"))
-    atomic_write_text(root / "compare.md", _markdown(shown))
+    shown = frame.assign(
+        stack_pairs=frame["stack_pairs"].map(lambda p: " ".join(p) or "-"),
+        library_size=frame["library_size"].map(lambda p: " ".join(map(str, p)) or "-"),
+    )
+    atomic_write_text(root / "compare.md", _markdown(shown) + "\n" + _summary_markdown(table))
+    from gameon_nb.widgets.evaluation import comparison_html
+
+    page = f"<!doctype html><meta charset='utf-8'><title>{root.name}</title>"
+    atomic_write_text(root / "compare.html", page + comparison_html(root, table))
     return table
+
+
+def _row(
+    exp: Experiment, curriculum: str, seed: int, final: dict[str, dict[str, Any]]
+) -> dict[str, Any]:
+    status = exp.status()
+    row: dict[str, Any] = {"curriculum": curriculum, "seed": seed}
+    row |= {f"success/{s}": r["success"] for s, r in final.items()}
+    for column, template in GROUPS.items():
+        rates = [r["success"] for s, r in final.items() if Skill.from_text(s).template == template]
+        row[column] = round(float(np.mean(rates)), 4) if rates else None
+    rounds = status["rounds"]
+    learned = [t for t, r in status["library"].items() if r["status"] == "learned"]
+    task = [r["task_success"] for r in rounds if r["task_success"] is not None]
+    row |= {"learned": len(learned), "library_size": [r["library_size"] for r in rounds]}
+    row |= {"task_success": round(float(np.mean(task)), 4) if task else None}
+    row |= {"updates": exp.learner.step, "stored_episodes": status["episodes"]}
+    return row
+
+
+def summarise(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Per arm (curriculum and variant) over its seeds: mean, min and max of each group's final
+    success, of the learned skills and of the task success; the mean library size per round."""
+    out = []
+    for arm in dict.fromkeys(r.get("arm", r["curriculum"]) for r in rows):
+        mine = [r for r in rows if r.get("arm", r["curriculum"]) == arm]
+        entry: dict[str, Any] = {"curriculum": arm, "seeds": len(mine)}
+        for column in [*GROUPS, "learned", "task_success"]:
+            values = [float(r[column]) for r in mine if r.get(column) is not None]
+            entry[column] = (
+                {"mean": round(float(np.mean(values)), 4), "min": min(values), "max": max(values)}
+                if values
+                else None
+            )
+        sizes = [r["library_size"] for r in mine]
+        rounds = min(len(s) for s in sizes)
+        entry["library_size"] = [
+            round(float(np.mean([s[i] for s in sizes])), 2) for i in range(rounds)
+        ]
+        out.append(entry)
+    return out
+
+
+def _summary_markdown(table: dict[str, Any]) -> str:
+    columns = [*GROUPS, "learned", "task_success"]
+    lines = [
+        "| curriculum | seeds | " + " | ".join(columns) + " | library size per round |",
+        "|" + "---|" * (len(columns) + 3),
+    ]
+    for entry in table["summary"]:
+        cells = [
+            "-"
+            if entry[c] is None
+            else f"{entry[c]['mean']:.2f} ({entry[c]['min']:.2f}-{entry[c]['max']:.2f})"
+            for c in columns
+        ]
+        sizes = " ".join(f"{v:g}" for v in entry["library_size"]) or "-"
+        lines.append(
+            f"| {entry['curriculum']} | {entry['seeds']} | {' | '.join(cells)} | {sizes} |"
+        )
+    return "\n".join(lines) + "\n"
 
 
 def _same_setup(snapshot: Path, config: RunConfig) -> bool:
     """Whether `snapshot` (a run just after setup) is what `config`'s setup would produce: the
-    same config but for the curriculum, which setup does not read."""
+    same config but for the SETUP_FREE fields, which setup does not read."""
     if not (snapshot / "state.json").exists():
         return False
     theirs = RunDir(snapshot).load_config()
-    loop = dataclasses.replace(theirs.loop, curriculum=config.loop.curriculum)
-    return dataclasses.replace(theirs, loop=loop) == config
+    mine = {f.split(".")[1]: getattr(config.loop, f.split(".")[1]) for f in SETUP_FREE}
+    return dataclasses.replace(theirs, loop=dataclasses.replace(theirs.loop, **mine)) == config
 
 
 def _copy_run(source: Path, target: Path) -> None:

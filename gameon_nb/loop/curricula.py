@@ -6,7 +6,9 @@
 `experimenter` asks the configured proposer (a VLM, or the scripted learning-progress rules);
 `random` chains 1-4 random library skills (its steps are the chain, no decomposer call); `fixed`
 cycles a hand-written schedule; `target` cycles the target skills. All but `random` are then
-decomposed by the configured decomposer, so the comparison isolates the choice of task.
+decomposed by the configured decomposer, so the comparison isolates the choice of task. `none`
+is the offline-only baseline: no task and no collection, the round's updates on the data so far,
+so a comparison shows what the loop adds over training longer on the bootstrap data.
 """
 
 from __future__ import annotations
@@ -77,11 +79,16 @@ def target(exp: Experiment, round: int) -> CurriculumChoice:
     return CurriculumChoice(task, "the targets in turn", "target")
 
 
+def offline(exp: Experiment, round: int) -> CurriculumChoice:
+    return CurriculumChoice("", "offline-only baseline: no task, no collection", "none", [])
+
+
 CURRICULA: dict[str, Curriculum] = {
     "experimenter": experimenter,
     "random": random_chain,
     "fixed": fixed,
     "target": target,
+    "none": offline,
 }
 
 

@@ -106,17 +106,40 @@ class EpisodeCollected(Event):
     episode: int
     skills: list[str]
     outcomes: list[bool]
+    """Each executed skill's own outcome (its predicate at its segment's end)."""
     steps: int
+    task_skill: str | None = None
+    """The skill the task names (None: the task is the chain of skills itself)."""
+    task_success: bool | None = None
+    """Whether the task itself came true (see `Episode.task_success`)."""
 
 
 @dataclass(frozen=True, kw_only=True)
 class JudgeAgreement(Event):
     kind: ClassVar[str] = "judge_agreement"
     judged: int
+    """Verdicts given, the scripted fallback's included."""
     agree: int
+    """Verdicts of the configured backend itself (no fallback) that equal the ground truth."""
     backend: str
     verdicts: list[dict[str, Any]] = field(default_factory=list)
-    """{"episode", "segment", "skill", "truth", "verdict", "reasoning", "backend", "fallback"}."""
+    """{"episode", "segment" (None: the task), "skill", "truth", "verdict", "reasoning",
+    "backend", "fallback"}."""
+    fallbacks: int = 0
+    """Verdicts the scripted judge gave in the backend's place (it reads the ground truth, so
+    they say nothing of the backend and are left out of the agreement)."""
+    source: str = "truth"
+    """Whose word the loop acted on this round (LoopConfig.outcome_source)."""
+
+    @property
+    def real(self) -> int:
+        """Verdicts the configured backend gave itself."""
+        return self.judged - self.fallbacks
+
+    @property
+    def agreement(self) -> float | None:
+        """Share of the backend's own verdicts that agree with the ground truth; None if none."""
+        return self.agree / self.real if self.real else None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -145,8 +168,13 @@ class SkillAdded(Event):
     kind: ClassVar[str] = "skill_added"
     skill: str
     success: float
+    """Its evaluated success (ground truth)."""
     episodes: int
     analyst_agreed: bool
+    evidence: str = "truth"
+    """Whose word the growth rule read: 'truth' or 'judge' (LoopConfig.outcome_source)."""
+    evidence_success: float | None = None
+    """The success rate the growth rule read (the judge's verdicts with 'judge')."""
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -16,6 +16,7 @@ an uninterrupted one would.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import time
@@ -30,7 +31,6 @@ from tqdm.auto import tqdm
 from gameon_nb.config import ConfigError, RunConfig
 from gameon_nb.data.bootstrap import bootstrap
 from gameon_nb.data.dataset import TransitionData
-from gameon_nb.data.relabel import Relabeller
 from gameon_nb.data.store import EpisodeStore
 from gameon_nb.experimenter import (
     CurveContext,
@@ -40,7 +40,7 @@ from gameon_nb.experimenter import (
     JudgeContext,
     ProposalContext,
 )
-from gameon_nb.learner.evaluate import evaluate_skills
+from gameon_nb.learner.evaluate import BatchPolicy, evaluate_skills, merge_results
 from gameon_nb.learner.trainer import Learner
 from gameon_nb.loop import events as ev
 from gameon_nb.loop.collect import CollectJob, collect, waves
@@ -48,9 +48,10 @@ from gameon_nb.loop.curricula import get_curriculum
 from gameon_nb.loop.rundir import RunDir
 from gameon_nb.sim.env import StackingEnv, make_env
 from gameon_nb.skills.library import SkillLibrary
-from gameon_nb.skills.skill import Skill
+from gameon_nb.skills.skill import Skill, UnknownSkillError
+from gameon_nb.streams import COLLECT_ACT, EVALUATE_ACT, stream_seed
 
-__all__ = ["STAGES", "Experiment"]
+__all__ = ["STAGES", "Experiment", "round_table"]
 
 STAGES = (
     "propose",
@@ -65,6 +66,11 @@ STAGES = (
 )
 """The stages of one round, in order; 'setup' comes once before round 1, 'done' after the last."""
 BUDGET_SPENT = "round budget spent"
+OUTCOME_SOURCES = ("truth", "judge")
+
+
+def round_or_none(value: float | None, digits: int = 4) -> float | None:
+    return None if value is None else round(value, digits)
 
 
 class Experiment:
@@ -91,6 +97,15 @@ class Experiment:
             raise ConfigError(
                 "learner.pixels needs sim.pixels=true and data.policy_frames=true (the policy "
                 "acts on camera frames, and learns from stored ones)"
+            )
+        if self.config.loop.outcome_source not in OUTCOME_SOURCES:
+            raise ConfigError(
+                f"loop.outcome_source is {self.config.loop.outcome_source!r}; known: "
+                f"{list(OUTCOME_SOURCES)}"
+            )
+        if self.config.loop.outcome_source == "judge" and not self.config.data.view_frames:
+            raise ConfigError(
+                "loop.outcome_source=judge needs data.view_frames=true: the judge sees frames"
             )
         self.progress = progress
         self.state: dict[str, Any] = self.rundir.load_state() or {
@@ -269,9 +284,6 @@ class Experiment:
     def _setup(self) -> dict[str, Any]:
         cfg = self.config
         stats = bootstrap(self.rundir.root, cfg, progress=self.progress)
-        relabel = Relabeller(self.store)
-        for text in self.library.known():
-            self.library[text].reward_steps = relabel.reward_steps(text)
         train = self._train_to(cfg.loop.pretrain_steps)
         evaluation = self._evaluate()
         return {"bootstrap": stats, "train": train, "evaluation": evaluation}
@@ -329,6 +341,9 @@ class Experiment:
                 plan.append(retrieval["skill"])
         self.this_round["plan"] = plan
         self.this_round["missing"] = missing
+        self.this_round["task_skill"] = self.task_skill(
+            self.this_round["task"], chain=record["backend"] == "curriculum"
+        )
         requests = self.state.setdefault("requests", {})
         for step in missing:
             requests[step] = requests.get(step, 0) + 1
@@ -338,7 +353,22 @@ class Experiment:
                 retrievals=record["retrievals"], plan=plan, missing=missing,
             )
         )  # fmt: skip
-        return {"plan": plan, "missing": missing}
+        return {"plan": plan, "missing": missing, "task_skill": self.this_round["task_skill"]}
+
+    def task_skill(self, task: str, chain: bool = False) -> str | None:
+        """The known skill a task names (its predicate is the task's outcome), or None.
+
+        A `chain` (steps the curriculum chose itself, e.g. "lift the red block; open the
+        gripper") names a skill only when it is one canonical text: its outcome is every step's.
+        """
+        if not task:
+            return None
+        if chain:
+            with contextlib.suppress(UnknownSkillError):
+                return Skill.from_text(task).text
+            return None
+        found = self.experimenter.scripted.skill_of(task, self.library)
+        return None if found is None else found.text
 
     def jobs(self) -> list[CollectJob]:
         """This round's collection jobs (none when nothing in the plan could be retrieved)."""
@@ -348,8 +378,8 @@ class Experiment:
         seeds = np.random.default_rng([self.config.seed, self.round, 0xC0]).integers(
             2**31, size=self.config.loop.episodes_per_task
         )
-        task = self.this_round["task"]
-        return [CollectJob(j, int(s), task, plan) for j, s in enumerate(seeds)]
+        task, task_skill = self.this_round["task"], self.this_round.get("task_skill")
+        return [CollectJob(j, int(s), task, plan, task_skill) for j, s in enumerate(seeds)]
 
     def round_episodes(self, round: int | None = None) -> dict[int, int]:
         """Job index -> episode id of the loop's episodes of a round (default: the current one)."""
@@ -369,67 +399,110 @@ class Experiment:
         rerun = [
             j for w in waves(jobs, self.config.loop.envs) if {j.index for j in w} & todo for j in w
         ]
-        learner = self.learner
-        for episode in collect(learner.act, rerun, self.config, self.round, progress=self.progress):
+        learner, seed = self.learner, self.config.seed
+
+        def policy_for(wave: int) -> BatchPolicy:
+            return learner.policy(seed=stream_seed(seed, self.round, wave, COLLECT_ACT))
+
+        for episode in collect(policy_for, rerun, self.config, self.round, progress=self.progress):
             if episode.job not in todo:
                 continue
             self.store.append(episode)
-            outcomes = episode.segment_success()
             self._emit(
                 ev.EpisodeCollected(
                     round=self.round, stage="collect", episode=int(episode.id or 0),
-                    skills=list(episode.skills), outcomes=outcomes, steps=episode.steps,
+                    skills=list(episode.skills), outcomes=episode.segment_success(),
+                    steps=episode.steps, task_skill=episode.task_skill,
+                    task_success=episode.task_success(),
                 )
             )  # fmt: skip
         collected = self.round_episodes()
         self.this_round["episodes"] = [collected[j] for j in sorted(collected)]
-        return {"episodes": len(collected), "skipped": len(jobs) - len(todo)}
+        outcome = self.task_outcome()
+        self.this_round["task_outcome"] = outcome
+        return {"episodes": len(collected), "skipped": len(jobs) - len(todo)} | {
+            "task_success": outcome["rate"]
+        }
+
+    def task_outcome(self, round: int | None = None) -> dict[str, Any]:
+        """{"task", "skill", "successes", "episodes", "rate"} of a round's task (rate None when
+        nothing was collected), from the outcome stored on each of its episodes."""
+        round = self.round if round is None else round
+        metas = [self.store.meta(i) for i in self.round_episodes(round).values()]
+        known = [m["task_success"] for m in metas if m.get("task_success") is not None]
+        task = metas[0]["task"] if metas else self.this_round.get("task", "")
+        skill = metas[0].get("task_skill") if metas else self.this_round.get("task_skill")
+        return {"task": task, "skill": skill, "successes": int(sum(known))} | {
+            "episodes": len(known),
+            "rate": round_or_none(sum(known) / len(known) if known else None),
+        }
 
     def _judge(self) -> dict[str, Any]:
-        ids = self.this_round.get("episodes", [])
+        """Ground truth of every executed skill and task; the judge's verdict on a sample of
+        them, or on all of them when the loop acts on the judge's word (loop.outcome_source)."""
+        loop = self.config.loop
+        by_judge = loop.outcome_source == "judge"
         view = self.config.sim.view_camera
         rng = np.random.default_rng([self.config.seed, self.round, 0x1D6E])
-        truths: dict[str, list[bool]] = {}
-        verdicts, agree = [], 0
-        for episode_id in ids:
-            episode = self.store.load(episode_id)
-            outcomes = episode.segment_success()
-            for k, (skill, (start, end)) in enumerate(
-                zip(episode.skills, episode.segments, strict=True)
-            ):
-                truths.setdefault(skill, []).append(outcomes[k])
-                if rng.random() >= self.config.loop.judge_fraction or view not in episode.frames:
-                    continue
-                steps = list(episode.frame_steps)
-                frames = [
-                    episode.frames[view][steps.index(start)],
-                    episode.frames[view][steps.index(end)],
-                ]
-                verdict = self.experimenter.judge_success(JudgeContext(skill, frames, outcomes[k]))
-                agree += verdict.success == outcomes[k]
-                verdicts.append(
-                    {"episode": episode_id, "segment": k, "skill": skill, "truth": outcomes[k]}
-                    | {"verdict": verdict.success, "reasoning": verdict.reasoning}
-                    | {"backend": verdict.backend, "fallback": verdict.fallback}
-                )
-        backend = self.experimenter.role_config("judge")[0]
-        self._emit(
-            ev.JudgeAgreement(
-                round=self.round, stage="judge", judged=len(verdicts), agree=agree,
-                backend=backend, verdicts=verdicts,
+        outcomes: dict[str, list[bool]] = {}  # skill -> the loop's word per execution
+        tasks: list[bool] = []
+        verdicts: list[dict[str, Any]] = []
+        agree = 0
+
+        def judged(episode_id: int, segment: int | None, skill: str, truth: bool) -> bool:
+            """The loop's word on one execution: the judge's verdict if it judges, else truth."""
+            nonlocal agree
+            if view not in episode.frames or not (by_judge or rng.random() < loop.judge_fraction):
+                return truth
+            frames, _ = episode.segment_frames(view, segment, ends_only=True)
+            verdict = self.experimenter.judge_success(JudgeContext(skill, frames, truth))
+            agree += verdict.success == truth and not verdict.fallback
+            verdicts.append(
+                {"episode": episode_id, "segment": segment, "skill": skill, "truth": truth}
+                | {"verdict": verdict.success, "reasoning": verdict.reasoning}
+                | {"backend": verdict.backend, "fallback": verdict.fallback}
             )
+            return verdict.success if by_judge else truth
+
+        for episode_id in self.this_round.get("episodes", []):
+            episode = self.store.load(episode_id)
+            for k, (skill, truth) in enumerate(
+                zip(episode.skills, episode.segment_success(), strict=True)
+            ):
+                outcomes.setdefault(skill, []).append(judged(episode_id, k, skill, truth))
+            task_truth = episode.task_success()
+            if task_truth is not None:
+                if episode.task_skill is None:  # the chain is the task: every step's word
+                    tasks.append(all(outcomes[s][-1] for s in episode.skills))
+                else:
+                    tasks.append(judged(episode_id, None, episode.task_skill, task_truth))
+        backend = self.experimenter.role_config("judge")[0]
+        event = ev.JudgeAgreement(
+            round=self.round, stage="judge", judged=len(verdicts), agree=agree, backend=backend,
+            verdicts=verdicts, fallbacks=sum(bool(v["fallback"]) for v in verdicts),
+            source=loop.outcome_source,
         )  # fmt: skip
+        self._emit(event)
         plan = self.this_round.get("plan", [])
-        by_skill = {s: float(np.mean(v)) for s, v in truths.items()}
-        outcomes = [by_skill.get(s, 0.0) >= 0.5 for s in plan]
-        failed = next((s for s, ok in zip(plan, outcomes, strict=True) if not ok), None)
-        self.state["history"].append(
-            {"round": self.round, "task": self.this_round.get("task", ""), "skills": plan}
-            | {"outcomes": outcomes, "failed_at": failed}
-        )
-        self.this_round["ground_truth"] = by_skill
-        agreement = agree / len(verdicts) if verdicts else None
-        return {"judged": len(verdicts), "agreement": agreement, "ground_truth": by_skill}
+        by_skill = {s: float(np.mean(v)) for s, v in outcomes.items()}
+        steps_ok = [by_skill.get(s, 0.0) >= 0.5 for s in plan]
+        failed = next((s for s, ok in zip(plan, steps_ok, strict=True) if not ok), None)
+        actual = self.task_outcome()
+        rate = round_or_none(float(np.mean(tasks)) if tasks else None)
+        if self.this_round.get("task"):
+            self.state["history"].append(
+                {"round": self.round, "task": self.this_round["task"], "skills": plan}
+                | {"outcomes": steps_ok, "failed_at": failed, "task_skill": actual["skill"]}
+                | {"task_success": rate, "source": loop.outcome_source}
+                | {"task_success_truth": actual["rate"]}
+            )
+        self.this_round["outcomes"] = by_skill
+        return {"judged": event.judged, "fallbacks": event.fallbacks} | {
+            "agreement": event.agreement,
+            "outcomes": by_skill,
+            "source": loop.outcome_source,
+            "task_success": rate,
+        }
 
     def _train_to(self, steps: int) -> dict[str, Any]:
         """`steps` updates from where this round's training began, checkpointed for resumes."""
@@ -441,6 +514,8 @@ class Experiment:
         target = self.this_round.setdefault("train_target", learner.step + steps)
         self.rundir.save_state(self.state)
         data = TransitionData.from_store(self.store, self.library.known(), learner.config.pixels)
+        for k, text in enumerate(data.skills):  # every known skill relabelled on all data
+            self.library[text].reward_steps = int(data.rewards[:, k].sum())
         learner.set_data(data)
         rows: list[dict[str, float]] = []
         bar = tqdm(total=steps, initial=steps - (target - learner.step), desc="train",
@@ -462,37 +537,91 @@ class Experiment:
         }
 
     def _train(self) -> dict[str, Any]:
-        relabel = Relabeller(self.store)
-        for text in self.library.known():
-            self.library[text].reward_steps = relabel.reward_steps(text)
         return self._train_to(self.config.loop.train_steps)
 
     def eval_skills(self) -> list[str]:
-        """Targets, learned skills, every skill a round's plan executed (base too if asked)."""
+        """Skills evaluated in full: targets, learned skills, every skill and task a round
+        executed (and the base skills in round 0, or every round with loop.eval_base)."""
         loop = self.config.loop
         wanted = set(loop.targets)
         wanted |= {t for t, r in self.library.records.items() if r.status == "learned"}
-        for entry in self.state["history"]:
-            wanted |= set(entry["skills"])
-        wanted |= set(self.this_round.get("plan", []))
+        for entry in [*self.state["history"], self.this_round]:
+            wanted |= {*entry.get("skills", entry.get("plan", [])), entry.get("task_skill")}
+        wanted.discard(None)
         if loop.eval_base or self.round == 0:
             wanted |= {t for t, r in self.library.records.items() if r.status == "base"}
         return [t for t in self.library.known() if t in wanted]
 
+    def screened_skills(self) -> list[str]:
+        """Candidates with data that `eval_skills` leaves out, in a round that screens them."""
+        loop = self.config.loop
+        due = self.round in (0, loop.rounds) or (
+            loop.screen_every > 0 and self.round % loop.screen_every == 0
+        )
+        if not due or loop.screen_every == 0:
+            return []
+        full = set(self.eval_skills())
+        return [
+            t
+            for t in self.library.candidates()
+            if t not in full and self.library[t].reward_steps > 0
+        ]
+
     def _evaluate(self) -> dict[str, Any]:
-        cfg = self.config
-        skills = self.eval_skills()
-        results = evaluate_skills(
-            self.learner.act, skills, cfg.sim, episodes=cfg.loop.eval_episodes,
-            envs=cfg.learner.eval_envs, seed=cfg.seed,
-            stop_on_success=cfg.learner.eval_stop_on_success, progress=self.progress,
-        )  # fmt: skip
+        cfg, loop = self.config, self.config.loop
+        policy = self.learner.policy(seed=stream_seed(cfg.seed, self.round, EVALUATE_ACT))
+        by_judge = loop.outcome_source == "judge" and self.round > 0
+        views = set(self.library.candidates()) if by_judge else set()
+
+        def evaluate(skills: list[str], episodes: int, first: int = 0) -> dict[str, Any]:
+            return evaluate_skills(
+                policy, skills, cfg.sim, episodes=episodes, envs=cfg.learner.eval_envs,
+                seed=cfg.seed, stop_on_success=cfg.learner.eval_stop_on_success,
+                progress=self.progress, first=first, views=views,
+            )  # fmt: skip
+
+        results = evaluate(self.eval_skills(), loop.eval_episodes)
+        screen = min(loop.screen_episodes, loop.eval_episodes)
+        screened = evaluate(self.screened_skills(), screen)
+        promising = [t for t, r in screened.items() if r["ci95"][1] >= loop.grow_threshold]
+        if promising and screen < loop.eval_episodes:
+            rest = evaluate(promising, loop.eval_episodes - screen, first=screen)
+            screened |= {t: merge_results(screened[t], rest[t]) for t in promising}
+        results |= {t: r | {"screened": t not in promising} for t, r in screened.items()}
+        evidence = {}
+        for text, result in results.items():
+            seen = result.pop("views", None)
+            if seen and result["episodes"] >= loop.grow_min_episodes:
+                result["judge"] = evidence[text] = self._judge_evaluation(text, seen)
+        self.this_round["growth_evidence"] = {t: e["success"] for t, e in evidence.items()}
         for text, result in results.items():
             self.library.record_success(text, self.round, result["success"], result["episodes"])
         self.rundir.write_json(self.rundir.evaluation(self.round), results)
         self._emit(ev.Evaluated(round=self.round, stage="evaluate", results=results))
         rates = [r["success"] for r in results.values()]
-        return {"skills": len(results), "mean_success": round(float(np.mean(rates)), 4)}
+        return {
+            "skills": len(results),
+            "screened": len(screened),
+            "mean_success": round(float(np.mean(rates)), 4) if rates else None,
+            "judged_for_growth": len(evidence),
+        }
+
+    def _judge_evaluation(self, skill: str, seen: list[dict[str, Any]]) -> dict[str, Any]:
+        """The judge's verdicts on a candidate's evaluation episodes (first and last frame):
+        the evidence for growth when the loop acts on the judge's word."""
+        verdicts = [
+            self.experimenter.judge_success(JudgeContext(skill, v["frames"], v["truth"]))
+            for v in seen
+        ]
+        own = [
+            (v.success, s["truth"]) for v, s in zip(verdicts, seen, strict=True) if not v.fallback
+        ]
+        return {
+            "success": sum(v.success for v in verdicts) / len(verdicts),
+            "episodes": len(verdicts),
+            "fallbacks": len(verdicts) - len(own),
+            "agree": sum(a == b for a, b in own),
+        }
 
     def _analyse(self) -> dict[str, Any]:
         analysed = {}
@@ -519,12 +648,16 @@ class Experiment:
         loop = self.config.loop
         analysis = self.this_round.get("analysis", {})
         added = []
+        evidence = self.this_round.get("growth_evidence", {})
         for text in self.library.candidates():
             latest = self.library[text].success[-1] if self.library[text].success else None
+            rate = latest["rate"] if latest is not None else 0.0
+            if loop.outcome_source == "judge":  # the judge's verdicts on those episodes
+                rate = evidence.get(text, 0.0)
             measured = bool(
                 latest is not None
                 and latest["round"] == self.round
-                and latest["rate"] >= loop.grow_threshold
+                and rate >= loop.grow_threshold
                 and latest["episodes"] >= loop.grow_min_episodes
             )
             verdict = analysis.get(text, {})
@@ -537,6 +670,7 @@ class Experiment:
                     ev.SkillAdded(
                         round=self.round, stage="grow", skill=text, success=latest["rate"],
                         episodes=int(latest["episodes"]), analyst_agreed=judged,
+                        evidence=loop.outcome_source, evidence_success=rate,
                     )
                 )  # fmt: skip
             elif verdict and measured != judged:
@@ -558,6 +692,10 @@ class Experiment:
 
     # -- reading -------------------------------------------------------------------------------
 
+    def round_table(self) -> list[dict[str, Any]]:
+        """See `round_table`."""
+        return round_table(self.state, self.library)
+
     def status(self) -> dict[str, Any]:
         """Stage reached, round, episodes, library (text -> status, latest success), evaluation."""
         evaluations = sorted(self.rundir.evaluation(0).parent.glob("round-*.json"))
@@ -576,4 +714,29 @@ class Experiment:
             "requests": self.state.get("requests", {}),
             "curriculum": self.config.loop.curriculum,
             "task_counts": dict(Counter(h["task"] for h in self.state["history"])),
+            "rounds": self.round_table(),
         }
+
+
+def round_table(state: dict[str, Any], library: SkillLibrary) -> list[dict[str, Any]]:
+    """Per finished round of a run's state: the task, its skill, the decomposition's length, the
+    share of episodes in which the task came true, the skills that joined, the library's size.
+
+    >>> round_table(RunDir(path).load_state(), RunDir(path).library())
+    """
+    if not state:
+        return []
+    history = {h["round"]: h for h in state["history"]}
+    records = library.records.values()
+    finished = state["round"] if state["next"] == "done" else state["round"] - 1
+    rows = []
+    for r in range(1, finished + 1):
+        entry = history.get(r, {})
+        added = [x.text for x in records if x.round_added == r and x.status == "learned"]
+        size = sum(x.status != "candidate" and (x.round_added or 0) <= r for x in records)
+        rows.append(
+            {"round": r, "task": entry.get("task", ""), "task_skill": entry.get("task_skill")}
+            | {"steps": len(entry.get("skills", [])), "task_success": entry.get("task_success")}
+            | {"added": added, "library_size": size}
+        )
+    return rows

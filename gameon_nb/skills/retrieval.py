@@ -9,9 +9,10 @@
 The template comes from sentence-embedding similarity; the colours come from the text itself, in
 the order they are written (reversed after "under", "below", "beneath" or "bottom up"). Embedding
 similarity alone cannot tell "red on blue" from "blue on red" and scores "lift the purple block"
-like a paraphrase (shared/MEASURED.md), so a colour that is not in the scene or a count of colours
-that fits no template is a missing skill whatever the score. Embeddings are cached per text, in
-memory and on disk, so a canonical text or a text seen before never loads the model.
+like a paraphrase (cosine 0.997 and 0.72 with all-MiniLM-L6-v2), so a colour that is not in the
+scene or a count of colours that fits no template is a missing skill whatever the score.
+Embeddings are cached per text, in memory and on disk, so a canonical text or a text seen before
+never loads the model.
 """
 
 from __future__ import annotations

@@ -47,7 +47,8 @@ def _openai(spec: BackendSpec) -> VLM:
 def _scripted(spec: BackendSpec) -> VLM:
     from gameon_nb.experimenter.backends.scripted import ScriptedExperimenter, ScriptedVLM
 
-    return ScriptedVLM(ScriptedExperimenter(spec.seed, spec.embedder))
+    rules = ScriptedExperimenter(spec.seed, spec.embedder, spec.config.scripted_judge_error)
+    return ScriptedVLM(rules)
 
 
 def _replay(spec: BackendSpec) -> VLM:
