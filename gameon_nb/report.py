@@ -20,10 +20,12 @@ import numpy as np
 
 from gameon_nb.atomic import atomic_write_text
 from gameon_nb.loop import events as ev
+from gameon_nb.loop.experiment import round_table
 from gameon_nb.loop.rundir import RunDir
 from gameon_nb.widgets import curves_html, judgement_html, library_html, rollout_html
+from gameon_nb.widgets.svg import line_chart_svg, svg_img
 
-__all__ = ["report_html", "video_html", "write_report"]
+__all__ = ["disagreements_html", "growth_html", "report_html", "video_html", "write_report"]
 
 STYLE = """
 body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 1100px; color: #222; }
@@ -66,14 +68,19 @@ def _rounds_table(events: list[ev.Event]) -> str:
         elif isinstance(e, ev.SkillsRetrieved):
             row["plan"] = " → ".join(e.plan) or "-"
             row["missing"] = ", ".join(e.missing) or "-"
+        elif isinstance(e, ev.StageFinished) and e.stage == "collect":
+            rate = e.summary.get("task_success")
+            row["task came true"] = "-" if rate is None else f"{rate:.0%}"
         elif isinstance(e, ev.JudgeAgreement) and e.judged:
-            row["judge"] = f"{e.agree}/{e.judged} ({e.backend})"
+            fell = f", {e.fallbacks} fallbacks" if e.fallbacks else ""
+            row["judge"] = f"{e.agree}/{e.real} ({e.backend}{fell})"
         elif isinstance(e, ev.Evaluated):
             rates = [r["success"] for r in e.results.values()]
             row["success"] = f"{np.mean(rates):.2f} over {len(rates)} skills"
         elif isinstance(e, ev.SkillAdded):
             row["added"] = ", ".join(filter(None, [row.get("added"), e.skill]))
-    columns = ["task", "proposer", "plan", "missing", "judge", "success", "added"]
+    columns = ["task", "proposer", "plan", "missing", "task came true", "judge", "success"]
+    columns += ["added"]
     head = "".join(f"<th>{c}</th>" for c in ["round", *columns])
     body = "".join(
         "<tr>"
@@ -85,6 +92,75 @@ def _rounds_table(events: list[ev.Event]) -> str:
     return f'<table class="gameon-rounds"><tr>{head}</tr>{body}</table>'
 
 
+def growth_html(rounds: list[dict[str, Any]]) -> str:
+    """Per round: library size, decomposition length and task success, as charts and a table.
+
+    >>> growth_html(Experiment.resume(run_dir).round_table())   # or round_table(state, library)
+    """
+    if not rounds:
+        return '<p class="gameon-muted">No round has finished yet.</p>'
+
+    def series(key: str) -> dict[str, list[tuple[float, float]]]:
+        points = [(float(r["round"]), float(r[key])) for r in rounds if r[key] is not None]
+        return {key.replace("_", " "): points}
+
+    charts = [
+        line_chart_svg(series("library_size"), title="skills in the library", integer_x=True,
+                       x_label="round", width=300, height=180, legend=False),
+        line_chart_svg(series("steps"), title="steps of the task's decomposition",
+                       integer_x=True, x_label="round", width=300, height=180, legend=False),
+        line_chart_svg(series("task_success"), title="episodes in which the task came true",
+                       y_range=(0, 1), integer_x=True, x_label="round", width=300, height=180,
+                       legend=False),
+    ]  # fmt: skip
+    images = "".join(svg_img(c, c.split("font-weight='bold'>")[1].split("<")[0]) for c in charts)
+    head = "".join(
+        f"<th>{c}</th>"
+        for c in ["round", "task", "steps", "task came true", "joined", "library size"]
+    )
+    body = "".join(
+        f"<tr><td>{r['round']}</td><td>{_e(r['task'] or '-')}</td><td>{r['steps']}</td>"
+        f"<td>{'-' if r['task_success'] is None else format(r['task_success'], '.0%')}</td>"
+        f"<td>{_e(', '.join(r['added']) or '-')}</td><td>{r['library_size']}</td></tr>"
+        for r in rounds
+    )
+    return f'<div>{images}</div><table class="gameon-rounds"><tr>{head}</tr>{body}</table>'
+
+
+def disagreements_html(judged: list[ev.JudgeAgreement], source: str, limit: int = 30) -> str:
+    """Where the judge and the ground truth disagreed, and whose word the loop acted on."""
+    rows = [
+        (e.round, v)
+        for e in judged
+        for v in e.verdicts
+        if v["verdict"] != v["truth"] and not v["fallback"]
+    ]
+    acted = (
+        "The loop acted on the judge's word (loop.outcome_source=judge): the history, the task "
+        "outcomes and the evidence for growth are the judge's verdicts; evaluated success rates "
+        "are ground truth."
+        if source == "judge"
+        else "The loop acted on the ground truth (loop.outcome_source=truth); the judge was "
+        "measured beside it."
+    )
+    if not rows:
+        return f"<p>{acted} The judge never disagreed with the ground truth.</p>"
+    head = "<tr><th>round</th><th>episode</th><th>of</th><th>skill</th><th>truth</th>"
+    head += "<th>judge</th></tr>"
+    body = "".join(
+        f"<tr><td>{r}</td><td>{v['episode']}</td>"
+        f"<td>{'the task' if v['segment'] is None else 'step ' + str(v['segment'])}</td>"
+        f"<td>{_e(v['skill'])}</td><td>{'✓' if v['truth'] else '✗'}</td>"
+        f"<td>{'✓' if v['verdict'] else '✗'}</td></tr>"
+        for r, v in rows[:limit]
+    )
+    more = f" (the first {limit} shown)" if len(rows) > limit else ""
+    return (
+        f"<p>{acted} The judge disagreed with the ground truth {len(rows)} times{more}:</p>"
+        f'<table class="gameon-rounds gameon-disagreements">{head}{body}</table>'
+    )
+
+
 def report_html(run_dir: Path | str, video_fps: float = 8.0) -> str:
     """The report of the run in `run_dir` as one self-contained HTML page."""
     run = RunDir(run_dir)
@@ -92,6 +168,7 @@ def report_html(run_dir: Path | str, video_fps: float = 8.0) -> str:
     events = ev.EventLog(run.events_path).read()
     store = run.store()
     state = run.load_state()
+    rounds = round_table(state, run.library())
     parts = [
         f"<h1>gameon_nb run: {_e(run.root.name)}</h1>",
         f'<p class="gameon-muted">{_e(run.root)} · round {state.get("round", 0)} · next stage '
@@ -110,6 +187,7 @@ def report_html(run_dir: Path | str, video_fps: float = 8.0) -> str:
         if view in episode.frames and len(episode.frames[view]) > 1:
             parts.append(video_html(episode.frames[view], video_fps, title=episode.task))
         parts.append(rollout_html(episode, camera=view if view in episode.frames else None))
+    parts += ["<h2>Growth: library, decompositions, task outcomes</h2>", growth_html(rounds)]
     parts += [
         "<h2>Skill library</h2>",
         library_html(run.library_path if run.library_path.exists() else run.library()),
@@ -119,21 +197,27 @@ def report_html(run_dir: Path | str, video_fps: float = 8.0) -> str:
     judged = [e for e in events if isinstance(e, ev.JudgeAgreement) and e.judged]
     parts.append("<h2>Judge agreement with ground truth</h2>")
     if judged:
-        agree, total = sum(e.agree for e in judged), sum(e.judged for e in judged)
-        parts.append(f"<p>{agree} of {total} judged segments agree ({agree / total:.0%}).</p>")
+        agree, real = sum(e.agree for e in judged), sum(e.real for e in judged)
+        fallbacks = sum(e.fallbacks for e in judged)
+        share = f"{agree / real:.0%}" if real else "n/a: the judge gave no verdict of its own"
+        parts.append(
+            f"<p>{agree} of the judge's {real} own verdicts agree with the ground truth "
+            f"({share}); {fallbacks} fallback verdicts of the scripted judge (which reads the "
+            "ground truth) are not counted.</p>"
+        )
         example = judged[-1].verdicts[0]
         episode = store.load(int(example["episode"]))
-        start, end = episode.segments[int(example["segment"])]
-        steps = list(episode.frame_steps)
-        frames = episode.frames.get(config.sim.view_camera)
-        if frames is not None:
-            shown = [frames[steps.index(start)], frames[steps.index(end)]]
+        view = config.sim.view_camera
+        segment = None if example["segment"] is None else int(example["segment"])
+        if view in episode.frames:
+            shown, _ = episode.segment_frames(view, segment, ends_only=True)
             parts.append(
                 judgement_html(
                     example["skill"], shown, example["verdict"], example["truth"],
                     example.get("reasoning"), example.get("backend"),
                 )
             )  # fmt: skip
+        parts.append(disagreements_html(judged, config.loop.outcome_source))
     else:
         parts.append('<p class="gameon-muted">No segment has been judged yet.</p>')
     config_text = json.dumps(json.loads(run.config_path.read_text()), indent=1)

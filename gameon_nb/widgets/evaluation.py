@@ -23,7 +23,7 @@ from gameon_nb.loop.rundir import RunDir
 from gameon_nb.widgets.curves import Series
 from gameon_nb.widgets.judgement import judgement_html
 from gameon_nb.widgets.markup import BOX, FAILURE, NEUTRAL, SUCCESS, chip, escape
-from gameon_nb.widgets.svg import line_chart_svg, svg_img
+from gameon_nb.widgets.svg import bar_chart_svg, line_chart_svg, svg_img
 
 if TYPE_CHECKING:
     from gameon_nb.data.store import EpisodeStore
@@ -83,20 +83,21 @@ def comparison_series(root: Path | str, rows: Sequence[Mapping[str, Any]]) -> Se
     """
     series: Series = {}
     for row in rows:
-        run = RunDir(Path(root) / f"{row['curriculum']}-seed{row['seed']}")
+        run = RunDir(Path(root) / row.get("run", f"{row['curriculum']}-seed{row['seed']}"))
         targets = run.load_config().loop.targets
         points = []
         for event in ev.EventLog(run.events_path).read(ev.Evaluated):
             rates = [event.results[t]["success"] for t in targets if t in event.results]
             if rates:
                 points.append((float(event.round), float(np.mean(rates))))
-        series[f"{row['curriculum']} (seed {row['seed']})"] = points
+        series[f"{row.get('arm', row['curriculum'])} (seed {row['seed']})"] = points
     return series
 
 
 def comparison_html(root: Path | str, table: Mapping[str, Any] | None = None) -> str:
-    """The table of `compare_curricula` (read from root/compare.json unless given) and a chart of
-    the targets' mean success per round under each curriculum.
+    """The table of `compare_curricula` (read from root/compare.json unless given): per run and
+    per curriculum over seeds; charts of the final success of each composite group and of the
+    library's size per round under each curriculum, and of the targets' success per round.
 
     >>> comparison_html("runs/cmp")
     """
@@ -107,6 +108,23 @@ def comparison_html(root: Path | str, table: Mapping[str, Any] | None = None) ->
             raise FileNotFoundError(f"no {path}: run compare_curricula({str(root)!r}, ...) first")
         table = json.loads(path.read_text())
     rows, columns = list(table["rows"]), list(table["columns"])
+    summary = list(table.get("summary", []))
+    groups = [g for g in ("stacks", "next to", "towers") if any(g in e for e in summary)]
+    bars = bar_chart_svg(
+        {
+            g: {
+                e["curriculum"]: None if e[g] is None else (e[g]["mean"], e[g]["min"], e[g]["max"])
+                for e in summary
+            }
+            for g in groups
+        },
+        title="final success of the composite skills (mean over seeds; whiskers: min-max)",
+    )
+    sizes = line_chart_svg(
+        {e["curriculum"]: list(enumerate(e["library_size"], start=1)) for e in summary},
+        width=560, height=220, title="skills in the library after each round (mean over seeds)",
+        x_label="round", integer_x=True,
+    )  # fmt: skip
     chart = line_chart_svg(
         comparison_series(root, rows),
         width=560,
@@ -116,12 +134,31 @@ def comparison_html(root: Path | str, table: Mapping[str, Any] | None = None) ->
         x_label="round",
         integer_x=True,
     )
+    summary_columns = ["curriculum", "seeds", *groups, "learned", "task_success", "library_size"]
+    summary_rows = [
+        {
+            c: f"{e[c]['mean']:.2f} ({e[c]['min']:.2f}-{e[c]['max']:.2f})"
+            if isinstance(e.get(c), Mapping)
+            else e.get(c)
+            for c in summary_columns
+        }
+        for e in summary
+    ]
+    charts = [
+        svg_img(bars, "final success of the composite skills per curriculum", "gameon-curve")
+        if summary
+        else "",
+        svg_img(sizes, "library size per round per curriculum", "gameon-curve") if summary else "",
+        svg_img(chart, "mean success of the targets per round, per curriculum", "gameon-curve"),
+    ]
     return (
         f'<div class="gameon-comparison gameon-static" style="{BOX}">'
+        f"{_table(summary_columns, summary_rows, 'gameon-comparison-summary') if summary else ''}"
+        f"{''.join(charts)}"
         f"{_table(columns, rows, 'gameon-comparison-table')}"
-        f"{svg_img(chart, 'mean success of the targets per round, per curriculum', 'gameon-curve')}"
-        '<div style="font-size:11px;color:#666">skill columns: final evaluation of the targets, '
-        "then of what any run practised (- where a run did not evaluate it) · "
+        '<div style="font-size:11px;color:#666">per curriculum: mean (min-max) over seeds · skill '
+        "columns: the final evaluation of the targets and every composite, the same resets for "
+        "every run · stacks, next to, towers: their mean · library_size: after each round · "
         "distinct_tasks, sequence_entropy_bits: diversity of the collected data · stack_pairs: "
         "stacks that occurred in it, whatever was practised</div></div>"
     )
@@ -129,7 +166,7 @@ def comparison_html(root: Path | str, table: Mapping[str, Any] | None = None) ->
 
 def _rate_chip(label: str, value: float | None) -> str:
     if value is None:
-        return chip(f"{label} —", NEUTRAL)
+        return chip(f"{label} n/a", NEUTRAL)
     colour = SUCCESS if value >= 0.8 else (FAILURE if value < 0.5 else NEUTRAL)
     return chip(f"{label} {value:.2f}", colour)
 
@@ -159,10 +196,11 @@ def agreement_html(report: Mapping[str, Any], title: str = "Judge vs ground trut
     return (
         f'<div class="gameon-agreement-report gameon-static" style="{BOX}">'
         f"<div><b>{escape(title)}</b>{' · ' + escape(who) if who else ''} · "
-        f"{report.get('count', 0)} segments "
+        f"{report.get('count', 0)} verdicts of its own "
         f"{_rate_chip('accuracy', report.get('accuracy'))} "
         f"{_rate_chip('kappa', report.get('kappa'))}"
-        f" · fallbacks {report.get('fallbacks', 0)}</div>"
+        f" · fallbacks {report.get('fallbacks', 0)} (the scripted judge answered; not counted)"
+        "</div>"
         f"{_confusion(report['confusion'])}</div>"
     )
 
@@ -188,9 +226,9 @@ def analyst_html(report: Mapping[str, Any]) -> str:
     ]
     return (
         f'<div class="gameon-analyst-report gameon-static" style="{BOX}">'
-        f"<div><b>Analyst vs the rules</b> · {report['count']} curves "
+        f"<div><b>Analyst vs the rules</b> · {report['count']} curves judged by the analyst "
         f"{_rate_chip('all four flags', report.get('exact'))} · fallbacks "
-        f"{report.get('fallbacks', 0)}</div>"
+        f"{report.get('fallbacks', 0)} (the rules answered; not counted)</div>"
         f"{_table(columns, flags, 'gameon-analyst-flags')}"
         f"{_table(['kind', 'all four flags right'], kinds, 'gameon-analyst-kinds')}</div>"
     )

@@ -418,14 +418,25 @@ def _collect(ctx: Context, record: StageRecord) -> list[StagePart]:
             "<br>".join(
                 f"{_mark(ok)} {escape(s)}" for s, ok in zip(e.skills, e.outcomes, strict=True)
             ),
+            _mark(e.task_success),
             str(e.steps),
         ]
         for e in collected
     ]
+    known = [e.task_success for e in collected if e.task_success is not None]
+    task = collected[0].task_skill or "every step"
+    came_true = (
+        f"<div>the task ({escape(task)}) came true in "
+        + chip(f"{sum(known)}/{len(known)}", SUCCESS if sum(known) else FAILURE, "gameon-task")
+        + " episodes</div>"
+        if known
+        else ""
+    )
     parts: list[StagePart] = [
         HtmlPart(
-            f"<div>{len(collected)} episodes (ground truth per skill):</div>"
-            + _table(["episode", "skills", "steps"], rows, "gameon-episodes")
+            f"<div>{len(collected)} episodes (ground truth per skill, and of the task):</div>"
+            + came_true
+            + _table(["episode", "skills", "task", "steps"], rows, "gameon-episodes")
         )
     ]
     first = collected[0].episode
@@ -447,7 +458,7 @@ def _judge(ctx: Context, record: StageRecord) -> list[StagePart]:
         agree = agreement(v["verdict"], v["truth"])
         rows.append(
             [
-                f"{v['episode']} / {v['segment']}",
+                f"{v['episode']} / {'task' if v['segment'] is None else v['segment']}",
                 escape(v["skill"]),
                 _mark(v["truth"]),
                 _mark(v["verdict"]),
@@ -455,13 +466,24 @@ def _judge(ctx: Context, record: StageRecord) -> list[StagePart]:
                 escape(v.get("reasoning", "")),
             ]
         )
-    share = e.agree / e.judged if e.judged else 0.0
-    colour = SUCCESS if e.agree == e.judged else (FAILURE if share < 0.5 else NEUTRAL)
+    share = e.agreement
+    colour = (
+        NEUTRAL
+        if share is None
+        else SUCCESS
+        if e.agree == e.real
+        else (FAILURE if share < 0.5 else NEUTRAL)
+    )
+    fell = (
+        f"; {e.fallbacks} fallback verdicts of the scripted judge not counted"
+        if e.fallbacks
+        else ""
+    )
     parts: list[StagePart] = [
         HtmlPart(
             f"<div>judge {_backend(e.backend)} agrees with the ground truth on "
-            + chip(f"{e.agree}/{e.judged}", colour, "gameon-agreement")
-            + " judged segments</div>"
+            + chip(f"{e.agree}/{e.real}" if e.real else "n/a", colour, "gameon-agreement")
+            + f" of its own verdicts{fell}</div>"
             + _table(
                 ["episode / segment", "skill", "truth", "judge", "", "reasoning"],
                 rows,
@@ -475,10 +497,9 @@ def _judge(ctx: Context, record: StageRecord) -> list[StagePart]:
         episode = store.load(int(shown["episode"]))
         view = ctx.run.load_config().sim.view_camera
         if view in episode.frames:
-            start, end = episode.segments[int(shown["segment"])]
-            steps = list(episode.frame_steps)
-            frames = [episode.frames[view][steps.index(s)] for s in (start, end)]
-            labels = [f"step {start}", f"step {end}"]
+            segment = None if shown["segment"] is None else int(shown["segment"])
+            frames, steps = episode.segment_frames(view, segment, ends_only=True)
+            labels = [f"step {s}" for s in steps]
             verdict = {
                 "success": shown["verdict"],
                 "reasoning": shown.get("reasoning", ""),

@@ -17,6 +17,7 @@ from html import escape
 
 __all__ = [
     "PALETTE",
+    "bar_chart_svg",
     "colour",
     "dash",
     "line_chart_svg",
@@ -242,6 +243,78 @@ def reward_lanes_svg(
             f"<polyline points='{' '.join(points)}' fill='none' stroke='{col}' "
             "stroke-width='1.5'/>"
             f"<text x='3' y='{top + 12}' {_FONT}>{escape(label)}</text>"
+        )
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def bar_chart_svg(
+    groups: Mapping[str, Mapping[str, tuple[float, float, float] | None]],
+    *,
+    width: int = 560,
+    height: int = 240,
+    y_range: tuple[float, float] = (0.0, 1.0),
+    title: str = "",
+) -> str:
+    """Grouped bars: per group (x axis), one bar per series of (mean, low, high); None is no bar.
+
+    >>> bar_chart_svg({"stacks": {"experimenter": (0.6, 0.4, 0.8), "none": (0.2, 0.1, 0.3)}})
+
+    The whisker spans (low, high), e.g. the smallest and largest value over seeds.
+    """
+    names = list(dict.fromkeys(n for bars in groups.values() for n in bars))
+    left, right, top, bottom = 44, 18, 22 if title else 10, 30
+    legend_height = 14 * len(names)
+    plot_w, plot_h = width - left - right, height - top - bottom
+    total_h = height + legend_height
+    y0, y1 = y_range
+
+    def sy(y: float) -> float:
+        return top + (1 - (min(max(y, y0), y1) - y0) / (y1 - y0)) * plot_h
+
+    parts = [
+        f"<svg xmlns='http://www.w3.org/2000/svg' width='{width}' height='{total_h}' "
+        f"viewBox='0 0 {width} {total_h}'>",
+        f"<rect x='0' y='0' width='{width}' height='{total_h}' fill='white'/>",
+    ]
+    if title:
+        parts.append(f"<text x='{left}' y='14' {_FONT} font-weight='bold'>{escape(title)}</text>")
+    for tick in nice_ticks(y0, y1):
+        y = sy(tick)
+        parts.append(
+            f"<line x1='{left}' x2='{left + plot_w}' y1='{y:.1f}' y2='{y:.1f}' stroke='#eee'/>"
+            f"<text x='{left - 4}' y='{y + 4:.1f}' text-anchor='end' {_FONT}>{_label(tick)}</text>"
+        )
+    slot = plot_w / max(len(groups), 1)
+    bar = slot * 0.8 / max(len(names), 1)
+    for g, (group, bars) in enumerate(groups.items()):
+        x_group = left + g * slot + slot * 0.1
+        parts.append(
+            f"<text x='{left + (g + 0.5) * slot:.1f}' y='{top + plot_h + 14}' "
+            f"text-anchor='middle' {_FONT}>{escape(group)}</text>"
+        )
+        for i, name in enumerate(names):
+            value = bars.get(name)
+            if value is None:
+                continue
+            mean, low, high = value
+            x = x_group + i * bar
+            parts.append(
+                f"<rect x='{x:.1f}' y='{sy(mean):.1f}' width='{bar * 0.9:.1f}' "
+                f"height='{sy(y0) - sy(mean):.1f}' fill='{colour(i)}'>"
+                f"<title>{escape(name)} · {escape(group)}: {mean:.2f} ({low:.2f}-{high:.2f})"
+                "</title></rect>"
+                f"<line x1='{x + bar * 0.45:.1f}' x2='{x + bar * 0.45:.1f}' y1='{sy(low):.1f}' "
+                f"y2='{sy(high):.1f}' stroke='#333'/>"
+            )
+    parts.append(
+        f"<rect x='{left}' y='{top}' width='{plot_w}' height='{plot_h}' fill='none' stroke='#999'/>"
+    )
+    for i, name in enumerate(names):
+        ly = height + 14 * i + 4
+        parts.append(
+            f"<rect x='{left}' y='{ly}' width='10' height='10' fill='{colour(i)}'/>"
+            f"<text x='{left + 14}' y='{ly + 9}' {_FONT}>{escape(name)}</text>"
         )
     parts.append("</svg>")
     return "".join(parts)
