@@ -7,10 +7,11 @@ completions, counts requests, and injects scripted faults per request.
     ...     server.count                            # requests received so far
 
 Faults (one per request, in the order pushed; "ok" when the queue is empty):
-"ok", "429", "500", "401", "timeout" (sleeps `sleep_s` before answering), "malformed" (reply text
-that is not JSON), "empty" (an empty reply), "safety" (Gemini finishReason SAFETY / OpenAI
-refusal), "content_filter" (OpenAI finish_reason content_filter), "echo_headers" (400 whose body
-repeats the request's headers, key included), or a `Text` holding the exact reply text.
+"ok", "429", "500", "401" (its message repeats the key the request carried), "timeout" (sleeps
+`sleep_s` before answering), "malformed" (reply text that is not JSON), "empty" (an empty reply),
+"safety" (Gemini finishReason SAFETY / OpenAI refusal), "content_filter" (OpenAI finish_reason
+content_filter), "echo_headers" (400 whose body repeats the request's headers, key included), or
+a `Text` holding the exact reply text.
 """
 
 from __future__ import annotations
@@ -167,7 +168,11 @@ class FakeVLMServer:
         if api == "gemini" and "additional_properties" in json.dumps(schema):
             # as the real API does: its Schema type has no such field
             return 400, _error(api, 400, 'Unknown name "additional_properties": Cannot find field.')
-        if fault in ("429", "500", "401"):
+        if fault == "401":  # as a careless server might: the refused key in the message
+            lower = {k.lower(): v for k, v in headers.items()}
+            key = lower.get("x-goog-api-key") or lower.get("authorization", "")
+            return 401, _error(api, 401, f"API key not valid: {key.removeprefix('Bearer ')}")
+        if fault in ("429", "500"):
             return int(fault), _error(api, int(fault))
         if fault == "echo_headers":
             return 400, _error(api, 400, f"bad request; you sent headers {headers}")

@@ -157,7 +157,9 @@ def test_names_are_checked_against_the_cell_and_the_config(tmp_path: Path) -> No
         resolve_parameters(QUICKSTART, [("loop.no_field", "1")])
     with pytest.raises(ParameterError, match=r"LoopConfig\.rounds: expected int"):
         resolve_parameters(QUICKSTART, [("loop.rounds", '"two"')])
-    with pytest.raises(ParameterError, match="unknown preset 'huge'; known: demo, tiny"):
+    with pytest.raises(
+        ParameterError, match="unknown preset 'huge'; known: demo, study, tiny, gpu"
+    ):
         resolve_parameters(QUICKSTART, [("preset", "huge")])
     with pytest.raises(ParameterError, match=re.escape("an override is 'section.field=value'")):
         resolve_parameters(QUICKSTART, [("overrides", '["loop.rounds"]')])

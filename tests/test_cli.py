@@ -56,6 +56,24 @@ def test_check_env_small_run_reports_per_colour() -> None:
     }
 
 
+def test_check_env_fails_when_rendering_fails_unless_pixels_were_not_asked_for(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from gameon_nb.sim import check, render
+
+    def no_gl(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("no GL here")
+
+    monkeypatch.setattr(render.mujoco, "Renderer", no_gl)
+    detail = check.check_gymnasium(pixels=True)
+    assert detail["state"].startswith("fail: MuJoCo could not create a headless GL context")
+    assert "--no-pixels" in detail["pixels"]
+    monkeypatch.setattr(check, "TEMPLATES", {})  # the controllers are not what is tested here
+    assert check.check_domain(resets=1, progress=False)["pass"] is False
+    assert check.check_gymnasium(pixels=False) == {"state": "pass"}  # nothing rendered
+    assert check.check_domain(resets=1, pixels=False, progress=False)["pass"] is True
+
+
 def test_bench_sim_reports_side_by_side() -> None:
     out = gameon("bench", "sim", "--json", "--seconds", "0.6")
     assert out.returncode == 0, out.stderr

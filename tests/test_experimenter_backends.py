@@ -299,6 +299,8 @@ def test_a_refused_key_raises_without_the_key(api: str, server, scene, tmp_path)
     with pytest.raises(VLMAuthError) as error:
         propose(Experimenter(config(server, api), tmp_path), scene)
     assert error.value.code == 401
+    # the server's message repeated the key: the error says it was refused, not what it was
+    assert "API key not valid: [redacted]" in str(error.value)
     assert GEMINI_KEY not in str(error.value)
     assert OPENAI_KEY not in str(error.value)
     assert records(tmp_path)[0]["error"]["type"] == "VLMAuthError"

@@ -237,8 +237,15 @@ def test_full_loop_notebook_on_a_finished_run(quickstart: Path, tmp_path: Path) 
     text = text_of(executed)
     assert "loop.rounds=1" in text
     assert "loop.eval_episodes=1" in text
-    assert re.search(r"judge agreement with ground truth: \d+/\d+", text)
-    assert "'by_role'" in text or "calls" in text  # the ledger's usage
+    assert re.search(
+        r"judge agreement with ground truth: \d+/\d+ of its own verdicts \(\d+ fallbacks to "
+        r"the scripted judge not counted\)",
+        text,
+    )
+    usage = re.search(
+        r"\{'calls': \d+,\s+'requests': \d+,[\s\S]*?'by_role': \{", text
+    )  # the ledger's
+    assert usage, text[-2000:]
     assert (run_dir / "report" / "index.html").is_file()
     assert 'class="gameon-stepper gameon-static"' in html_of(executed)
 
@@ -258,9 +265,9 @@ def test_compare_notebook_writes_its_table(quickstart: Path, tmp_path: Path) -> 
         ("random", 0),
     ]
     assert "success/stack the red block on the blue block" in table["columns"]
-    assert (root / "compare.csv").read_text().startswith("curriculum,seed,")
+    assert (root / "compare.csv").read_text().startswith("arm,run,curriculum,seed,")
     markdown = (root / "compare.md").read_text()
-    assert markdown.startswith("| curriculum | seed |")
+    assert markdown.startswith("| arm | run | curriculum | seed |")
     executed = root / "04_compare_curricula.ipynb"
     html = html_of(executed)
     assert 'class="gameon-comparison-table"' in html

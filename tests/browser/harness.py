@@ -18,6 +18,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import secrets
 import shutil
 import signal
@@ -117,6 +118,11 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+ALLOWED_CONSOLE: dict[re.Pattern[str], str] = {}
+"""Console errors a test may see, each with the reason it is not the project's fault. Empty: every
+console error and uncaught page error fails the browser tests."""
+
+
 @dataclass
 class JupyterLab:
     """A running JupyterLab server and a Chromium browser pointed at it; see the module doc."""
@@ -131,6 +137,11 @@ class JupyterLab:
     artifacts: Path = ARTIFACTS
     console: list[str] = field(default_factory=list)
     """Console errors and uncaught page errors of every page opened, as 'type: text'."""
+
+    def unexpected_console(self) -> list[str]:
+        """Console errors not on `ALLOWED_CONSOLE` (with the reason each allowed one is there)."""
+        return [line for line in self.console if not any(p.search(line) for p in ALLOWED_CONSOLE)]
+
     pages: list[Page] = field(default_factory=list)
 
     def open(self, path: str, *, timeout: float = 90) -> Page:

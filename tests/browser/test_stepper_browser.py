@@ -87,8 +87,7 @@ def test_stepper_runs_a_round_in_jupyterlab(lab: JupyterLab, tmp_path: Path) -> 
     stepper.scroll_into_view_if_needed()
     shot = lab.screenshot(page, "loop_stepper_round")
     assert shot.stat().st_size > 20_000
-    errors = [line for line in lab.console if "gameon" in line or "anywidget" in line]
-    assert not errors, errors
+    assert not lab.unexpected_console(), lab.console
 
 
 def check_rollout(lab: JupyterLab, page: Page) -> None:

@@ -112,8 +112,7 @@ def test_rollout_viewer_renders_and_scrubs(lab: JupyterLab, page: Page, small_ru
     )
     shot = lab.screenshot(page, "rollout_viewer")
     assert shot.stat().st_size > 10_000
-    errors = [line for line in lab.console if "gameon" in line or "anywidget" in line]
-    assert not errors, errors
+    assert not lab.unexpected_console(), lab.console
 
 
 def _decoded(page: Page, images: Locator) -> None:
@@ -161,8 +160,7 @@ def test_judgement_card_and_library_view(lab: JupyterLab, page: Page) -> None:
 
     library.scroll_into_view_if_needed()
     lab.screenshot(page, "judgement_card_and_library", full_page=False)
-    errors = [line for line in lab.console if "gameon" in line or "anywidget" in line]
-    assert not errors, errors
+    assert not lab.unexpected_console(), lab.console
 
 
 TRACES = "() => document.querySelector('.js-plotly-plot').data.map(d => [d.name, d.x.length])"
@@ -181,3 +179,4 @@ def test_learning_curves_update_live(lab: JupyterLab, page: Page) -> None:
     assert sorted(page.evaluate(TRACES)) == [["critic_loss", 3], ["lift the red block", 1]]
     plot.scroll_into_view_if_needed()
     lab.screenshot(page, "learning_curves", full_page=False)
+    assert not lab.unexpected_console(), lab.console
