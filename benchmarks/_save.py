@@ -1,4 +1,5 @@
-"""Run one `gameon bench NAME --json` and save its report as benchmarks/results/NAME-DATE.json.
+"""Run one `gameon bench NAME --json` (or another gameon command) and save its report as
+benchmarks/results/NAME-DATE.json.
 
     $ .venv/bin/python benchmarks/sim.py               # each benchmark's script calls run_and_save
     >>> run_and_save("learner", ["--budget-seconds", "120"])   # -> the path written
@@ -28,9 +29,11 @@ def _git_revision() -> str:
     return done.stdout.strip() or "unknown"
 
 
-def run_and_save(name: str, options: list[str]) -> Path:
-    """Run `gameon bench NAME --json OPTIONS` with this interpreter; write and return the file."""
-    command = [sys.executable, "-m", "gameon_nb.cli", "bench", name, "--json", *options]
+def run_and_save(name: str, options: list[str], gameon: list[str] | None = None) -> Path:
+    """Run `gameon bench NAME --json OPTIONS` (or `gameon GAMEON... --json OPTIONS`) with this
+    interpreter; write and return the file."""
+    gameon = gameon or ["bench", name]
+    command = [sys.executable, "-m", "gameon_nb.cli", *gameon, "--json", *options]
     # other work on a shared machine slows every side: the load is part of the record
     load_before = os.getloadavg()[0]
     # stderr passes through, so progress and errors show as the benchmark runs
@@ -40,7 +43,7 @@ def run_and_save(name: str, options: list[str]) -> Path:
     report = json.loads(done.stdout)
     now = datetime.datetime.now(datetime.UTC)
     report["meta"] = {
-        "command": f"gameon bench {name} --json {' '.join(options)}".strip(),
+        "command": f"gameon {' '.join(gameon)} --json {' '.join(options)}".strip(),
         "date": now.isoformat(timespec="seconds"),
         "git_revision": _git_revision(),
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, {platform.system()}",

@@ -4,6 +4,7 @@
     $ gameon bench sim --json          # env step and render speed against raw MuJoCo
     $ gameon bench readouts --run-dir runs/demo --json   # every read-out on one checkpoint
     $ gameon bench learning --minutes 15 --json         # bootstrap, train, every base skill
+    $ gameon bench demo --run-dir runs/seeds --json     # the demo on seeds 0, 1, 2
     $ gameon snapshot --out scene.png  # a picture of a seeded scene
     $ gameon bootstrap --run-dir runs/a --episodes 200   # the starting data set
     $ gameon retrieve "pick up the red cube" --json      # free text -> library skill
@@ -392,11 +393,26 @@ def _bench(args: argparse.Namespace) -> int:
             run_dir=args.run_dir, seed=args.seed, assignments=args.set, progress=not args.json,
         )  # fmt: skip
 
+    def demo() -> dict[str, Any]:
+        from gameon_nb.bench.demo import measure_demo
+
+        if args.run_dir is None:
+            print("gameon bench demo: --run-dir (one sub-directory per seed) is required",
+                  file=sys.stderr)  # fmt: skip
+            raise SystemExit(2)
+        seeds = [int(s) for s in args.seeds.split(",") if s.strip()]
+        try:
+            return measure_demo(args.run_dir, seeds, args.set, progress=not args.json)
+        except ValueError as error:
+            print(f"gameon bench demo: {error}", file=sys.stderr)
+            raise SystemExit(2) from None
+
     benches: dict[str, Callable[[], dict[str, Any]]] = {
         "sim": sim,
         "learner": learner,
         "readouts": readouts,
         "learning": learning,
+        "demo": demo,
     }
     _print(benches[args.what](), args.json)
     return 0
@@ -437,8 +453,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("bench", help="side-by-side performance measurements")
     p.add_argument(
-        "what", choices=["sim", "learner", "readouts", "learning"], help="what to measure"
+        "what", choices=["sim", "learner", "readouts", "learning", "demo"], help="what to measure"
     )
+    p.add_argument("--seeds", default="0,1,2", help="demo: comma-separated seeds")
     p.add_argument("--minutes", type=float, default=15.0, help="learning: training wall time")
     p.add_argument("--seconds", type=float, default=6.0, help="sim: time per side of each part")
     p.add_argument("--skill", default="lift the red block", help="learner: the skill to learn")
@@ -447,7 +464,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--episodes", type=int, default=50, help="learner, readouts: eval episodes")
     p.add_argument(
         "--run-dir", type=Path,
-        help="learner: a run's episodes (default: a cached set); readouts: the trained run",
+        help="learner: a run's episodes (default: a cached set); readouts: the trained run; "
+        "demo: one sub-directory per seed",
     )  # fmt: skip
     p.add_argument("--checkpoint", default="latest", help="readouts: checkpoint name")
     p.add_argument("--modes", help="readouts: comma-separated read-outs (default: all)")
