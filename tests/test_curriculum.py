@@ -4,13 +4,10 @@ moves on once a skill is learned, and reads rates with their noise."""
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 
 from gameon_nb.experimenter import HistoryEntry, ProposalContext, ScriptedExperimenter
 from gameon_nb.experimenter.backends.scripted import Rate
-from gameon_nb.sim import make_env
-from gameon_nb.sim.scene import SceneState
 from gameon_nb.skills import SkillLibrary
 from gameon_nb.skills.rates import significant_change, wilson_interval
 
@@ -22,15 +19,6 @@ STEPS = [
     "hold the red block above the blue block",
     "open the gripper",
 ]
-
-
-@pytest.fixture(scope="module")
-def scene() -> tuple[np.ndarray, SceneState]:
-    env = make_env(view_size=(48, 64))
-    env.reset(seed=0)
-    image, state = env.render_view(), env.scene_state()
-    env.close()
-    return image, state
 
 
 def measured(library: SkillLibrary, round: int, rates: dict[str, float], n: int = 20) -> None:

@@ -26,7 +26,6 @@ from gameon_nb.experimenter import (
     read_call_log,
 )
 from gameon_nb.experimenter.ledger import CALL_LOG
-from gameon_nb.sim import make_env
 from gameon_nb.sim.scene import SceneState
 from gameon_nb.skills import SkillLibrary
 
@@ -36,15 +35,6 @@ pytest.importorskip("openai")
 APIS = ["gemini", "openai"]
 GEMINI_KEY = "AIzaFAKE-gemini-key-0123456789abcdef"
 OPENAI_KEY = "sk-FAKE-openai-key-0123456789abcdef"
-
-
-@pytest.fixture(scope="module")
-def scene() -> tuple[np.ndarray, SceneState]:
-    env = make_env(view_size=(48, 64))
-    env.reset(seed=0)
-    image, state = env.render_view(), env.scene_state()
-    env.close()
-    return image, state
 
 
 @pytest.fixture

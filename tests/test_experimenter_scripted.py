@@ -37,15 +37,6 @@ TOWER = "build a tower of the red, green and blue blocks"
 STACK = "stack the red block on the blue block"
 
 
-@pytest.fixture(scope="module")
-def scene() -> tuple[np.ndarray, SceneState]:
-    env = make_env(view_size=(48, 64))
-    env.reset(seed=0)
-    image, state = env.render_view(), env.scene_state()
-    env.close()
-    return image, state
-
-
 def execute(steps: list[str], seed: int) -> SceneState:
     """Run each step's scripted controller for the step's duration from a seeded reset."""
     env = make_env()

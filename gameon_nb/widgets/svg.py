@@ -124,19 +124,7 @@ def line_chart_svg(
     def sy(y: float) -> float:
         return top + (1 - (y - y0) / (y1 - y0)) * plot_h
 
-    parts = [
-        f"<svg xmlns='http://www.w3.org/2000/svg' width='{width}' height='{total_h}' "
-        f"viewBox='0 0 {width} {total_h}'>",
-        f"<rect x='0' y='0' width='{width}' height='{total_h}' fill='white'/>",
-    ]
-    if title:
-        parts.append(f"<text x='{left}' y='14' {_FONT} font-weight='bold'>{escape(title)}</text>")
-    for tick in nice_ticks(y0, y1):
-        y = sy(tick)
-        parts.append(
-            f"<line x1='{left}' x2='{left + plot_w}' y1='{y:.1f}' y2='{y:.1f}' stroke='#eee'/>"
-            f"<text x='{left - 4}' y='{y + 4:.1f}' text-anchor='end' {_FONT}>{_label(tick)}</text>"
-        )
+    parts = _canvas(width, total_h, title, left, plot_w, [(t, sy(t)) for t in nice_ticks(y0, y1)])
     x_ticks = nice_ticks(x0, x1, 6)
     if integer_x:
         x_ticks = [tick for tick in x_ticks if tick == int(tick)]
@@ -272,19 +260,7 @@ def bar_chart_svg(
     def sy(y: float) -> float:
         return top + (1 - (min(max(y, y0), y1) - y0) / (y1 - y0)) * plot_h
 
-    parts = [
-        f"<svg xmlns='http://www.w3.org/2000/svg' width='{width}' height='{total_h}' "
-        f"viewBox='0 0 {width} {total_h}'>",
-        f"<rect x='0' y='0' width='{width}' height='{total_h}' fill='white'/>",
-    ]
-    if title:
-        parts.append(f"<text x='{left}' y='14' {_FONT} font-weight='bold'>{escape(title)}</text>")
-    for tick in nice_ticks(y0, y1):
-        y = sy(tick)
-        parts.append(
-            f"<line x1='{left}' x2='{left + plot_w}' y1='{y:.1f}' y2='{y:.1f}' stroke='#eee'/>"
-            f"<text x='{left - 4}' y='{y + 4:.1f}' text-anchor='end' {_FONT}>{_label(tick)}</text>"
-        )
+    parts = _canvas(width, total_h, title, left, plot_w, [(t, sy(t)) for t in nice_ticks(y0, y1)])
     slot = plot_w / max(len(groups), 1)
     bar = slot * 0.8 / max(len(names), 1)
     for g, (group, bars) in enumerate(groups.items()):
@@ -325,3 +301,28 @@ def svg_img(svg: str, alt: str, css_class: str = "") -> str:
     uri = "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode("ascii")
     cls = f" class='{escape(css_class)}'" if css_class else ""
     return f"<img{cls} src='{uri}' alt='{escape(alt)}' title='{escape(alt)}'>"
+
+
+def _canvas(
+    width: int,
+    height: int,
+    title: str,
+    left: float,
+    plot_w: float,
+    y_ticks: list[tuple[float, float]],
+) -> list[str]:
+    """The opening of a chart: the svg element, a white ground, the title, and a grid line and
+    label at each (value, y) of `y_ticks`."""
+    parts = [
+        f"<svg xmlns='http://www.w3.org/2000/svg' width='{width}' height='{height}' "
+        f"viewBox='0 0 {width} {height}'>",
+        f"<rect x='0' y='0' width='{width}' height='{height}' fill='white'/>",
+    ]
+    if title:
+        parts.append(f"<text x='{left}' y='14' {_FONT} font-weight='bold'>{escape(title)}</text>")
+    for tick, y in y_ticks:
+        parts.append(
+            f"<line x1='{left}' x2='{left + plot_w}' y1='{y:.1f}' y2='{y:.1f}' stroke='#eee'/>"
+            f"<text x='{left - 4}' y='{y + 4:.1f}' text-anchor='end' {_FONT}>{_label(tick)}</text>"
+        )
+    return parts
