@@ -104,19 +104,30 @@ def growth_html(rounds: list[dict[str, Any]]) -> str:
         points = [(float(r["round"]), float(r[key])) for r in rounds if r[key] is not None]
         return {key.replace("_", " "): points}
 
+    titles = [
+        "skills in the library",
+        "steps of the task's decomposition",
+        "episodes in which the task came true (the loop's word)",
+    ]
     charts = [
-        line_chart_svg(series("library_size"), title="skills in the library", integer_x=True,
+        line_chart_svg(series("library_size"), title=titles[0], integer_x=True,
                        x_label="round", width=300, height=180, legend=False),
-        line_chart_svg(series("steps"), title="steps of the task's decomposition",
-                       integer_x=True, x_label="round", width=300, height=180, legend=False),
-        line_chart_svg(series("task_success"), title="episodes in which the task came true",
-                       y_range=(0, 1), integer_x=True, x_label="round", width=300, height=180,
-                       legend=False),
+        line_chart_svg(series("steps"), title=titles[1], integer_x=True, x_label="round",
+                       width=300, height=180, legend=False),
+        line_chart_svg(series("task_success"), title=titles[2], y_range=(0, 1), integer_x=True,
+                       x_label="round", width=300, height=180, legend=False),
     ]  # fmt: skip
-    images = "".join(svg_img(c, c.split("font-weight='bold'>")[1].split("<")[0]) for c in charts)
+    images = "".join(svg_img(c, t) for c, t in zip(charts, titles, strict=True))
     head = "".join(
         f"<th>{c}</th>"
-        for c in ["round", "task", "steps", "task came true", "joined", "library size"]
+        for c in [
+            "round",
+            "task",
+            "steps",
+            "task came true (the loop's word)",
+            "joined",
+            "library size",
+        ]
     )
     body = "".join(
         f"<tr><td>{r['round']}</td><td>{_e(r['task'] or '-')}</td><td>{r['steps']}</td>"

@@ -78,6 +78,8 @@ class Learner:
         self.step = 0
         self.rng = np.random.default_rng([seed, 0x1EA2])
         self.torch_rng = torch_rng
+        self._act_generator = torch.Generator().manual_seed(seed)
+        """Draws of `act` when the caller passes no generator: one stream, not one per call."""
         self.data: TransitionData | None = None
         self.sampler: BatchSampler | None = None
         self.normalized = False
@@ -237,8 +239,8 @@ class Learner:
         """(B, 5) actions for batched env observations, each conditioned on its skill text.
 
         `mode` is a read-out of `gameon_nb.learner.readout` (default: LearnerConfig.act_mode);
-        'sample' and 'best_of' draw from `generator` (default: a fresh one seeded 0), never from
-        the training streams, so acting cannot change what a resumed fit draws.
+        'sample' and 'best_of' draw from `generator` (default: one stream of the learner's seed),
+        never from the training streams, so acting cannot change what a resumed fit draws.
         """
         mode = mode or self.config.act_mode
         if mode not in READOUTS:
@@ -253,7 +255,7 @@ class Learner:
         with self._autocast():
             features = model.features(tensors, tokens)
             probs = torch.softmax(model.policy(features).float(), -1)
-        generator = generator or torch.Generator().manual_seed(0)
+        generator = generator or self._act_generator
         if mode == "mean":
             actions = R.expected(probs, self.centres)
         elif mode == "mode":

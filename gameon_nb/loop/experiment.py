@@ -466,14 +466,18 @@ class Experiment:
 
         for episode_id in self.this_round.get("episodes", []):
             episode = self.store.load(episode_id)
-            for k, (skill, truth) in enumerate(
-                zip(episode.skills, episode.segment_success(), strict=True)
-            ):
-                outcomes.setdefault(skill, []).append(judged(episode_id, k, skill, truth))
+            words = [
+                judged(episode_id, k, skill, truth)
+                for k, (skill, truth) in enumerate(
+                    zip(episode.skills, episode.segment_success(), strict=True)
+                )
+            ]
+            for skill, word in zip(episode.skills, words, strict=True):
+                outcomes.setdefault(skill, []).append(word)
             task_truth = episode.task_success()
             if task_truth is not None:
                 if episode.task_skill is None:  # the chain is the task: every step's word
-                    tasks.append(all(outcomes[s][-1] for s in episode.skills))
+                    tasks.append(all(words))
                 else:
                     tasks.append(judged(episode_id, None, episode.task_skill, task_truth))
         backend = self.experimenter.role_config("judge")[0]
@@ -555,10 +559,9 @@ class Experiment:
     def screened_skills(self) -> list[str]:
         """Candidates with data that `eval_skills` leaves out, in a round that screens them."""
         loop = self.config.loop
-        due = self.round in (0, loop.rounds) or (
-            loop.screen_every > 0 and self.round % loop.screen_every == 0
-        )
-        if not due or loop.screen_every == 0:
+        if loop.screen_every == 0:
+            return []
+        if not (self.round in (0, loop.rounds) or self.round % loop.screen_every == 0):
             return []
         full = set(self.eval_skills())
         return [
