@@ -30,16 +30,15 @@ import pandas as pd
 
 from gameon_nb.atomic import atomic_write_text
 from gameon_nb.config import RunConfig
+from gameon_nb.data.bootstrap import COMPOSITES
 from gameon_nb.learner.evaluate import evaluate_skills
-from gameon_nb.loop.experiment import Experiment
+from gameon_nb.loop.experiment import Experiment, round_or_none
 from gameon_nb.loop.rundir import RunDir
 from gameon_nb.sim.templates import TEMPLATES
-from gameon_nb.skills.skill import Skill, all_skills
+from gameon_nb.skills.skill import Skill
 from gameon_nb.streams import FINAL_EVALUATION, stream_seed
 
 __all__ = ["arms", "compare_curricula", "diversity", "final_evaluation", "summarise"]
-
-COMPOSITES = [s for s in all_skills() if s.kind == "composite"]
 
 
 def diversity(run: RunDir) -> dict[str, Any]:
@@ -188,12 +187,12 @@ def _row(
     row |= {f"success/{s}": r["success"] for s, r in final.items()}
     for column, template in GROUPS.items():
         rates = [r["success"] for s, r in final.items() if Skill.from_text(s).template == template]
-        row[column] = round(float(np.mean(rates)), 4) if rates else None
+        row[column] = round_or_none(float(np.mean(rates)) if rates else None)
     rounds = status["rounds"]
     learned = [t for t, r in status["library"].items() if r["status"] == "learned"]
     task = [r["task_success"] for r in rounds if r["task_success"] is not None]
     row |= {"learned": len(learned), "library_size": [r["library_size"] for r in rounds]}
-    row |= {"task_success": round(float(np.mean(task)), 4) if task else None}
+    row |= {"task_success": round_or_none(float(np.mean(task)) if task else None)}
     row |= {"updates": exp.learner.step, "stored_episodes": status["episodes"]}
     return row
 

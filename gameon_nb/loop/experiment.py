@@ -419,7 +419,6 @@ class Experiment:
         collected = self.round_episodes()
         self.this_round["episodes"] = [collected[j] for j in sorted(collected)]
         outcome = self.task_outcome()
-        self.this_round["task_outcome"] = outcome
         return {"episodes": len(collected), "skipped": len(jobs) - len(todo)} | {
             "task_success": outcome["rate"]
         }
