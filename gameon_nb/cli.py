@@ -14,6 +14,9 @@
     $ gameon demo --run-dir runs/demo                    # bootstrap, loop, report: the main job
     $ gameon status --run-dir runs/a --json
     $ gameon compare --run-dir runs/cmp --curricula experimenter,random,target --seeds 0,1
+    $ gameon export --run-dir runs/a --format minari --json   # a Minari dataset of the episodes
+    $ gameon import gameon/a-v0 --run-dir runs/b        # and back: a store a run bootstraps from
+    $ gameon tensorboard --run-dir runs/a               # tb/ rewritten from the event log
 
 Each subcommand is a thin layer over a library function; `--json` prints its report as JSON.
 """
@@ -297,6 +300,46 @@ def _status(args: argparse.Namespace) -> int:
     return 0
 
 
+def _export(args: argparse.Namespace) -> int:
+    from gameon_nb.data.minari_io import dataset_id_for, export_minari
+    from gameon_nb.loop.rundir import RunDir
+
+    run = RunDir(args.run_dir)
+    if not run.config_path.exists():
+        print(f"gameon export: {args.run_dir} holds no run (no config.json)", file=sys.stderr)
+        return 2
+    name = args.name or dataset_id_for(run.root.resolve().name)
+    dataset = export_minari(run.store(), run.load_config(), name, args.skill or None, args.root)
+    path = dataset.storage.data_path.parent
+    _print(
+        {"dataset_id": name, "path": str(path), "episodes": dataset.total_episodes}
+        | {"steps": dataset.total_steps, "rewards": args.skill or "executed skill"},
+        args.json,
+    )
+    return 0
+
+
+def _import(args: argparse.Namespace) -> int:
+    from gameon_nb.data.minari_io import import_minari
+    from gameon_nb.loop.rundir import RunDir
+
+    run = RunDir(args.run_dir)
+    ids = import_minari(args.dataset, run.store(), args.root, keep_rounds=args.keep_rounds)
+    hint = f"--set bootstrap.episodes={len(ids)}" if not args.keep_rounds else ""
+    _print({"run_dir": str(run.root), "episodes": len(ids), "bootstrap_with": hint}, args.json)
+    return 0
+
+
+def _tensorboard(args: argparse.Namespace) -> int:
+    from gameon_nb.loop.tensorboard import available, rebuild
+
+    if not available():
+        print("gameon tensorboard: pip install 'gameon_nb[tensorboard]'", file=sys.stderr)
+        return 2
+    print(rebuild(args.run_dir))
+    return 0
+
+
 def _compare(args: argparse.Namespace) -> int:
     from gameon_nb.loop.compare import compare_curricula
 
@@ -569,6 +612,33 @@ def build_parser() -> argparse.ArgumentParser:
     loop_options(p)
     p.set_defaults(run=_compare)
 
+    p = sub.add_parser("export", help="the run's episodes as a Minari dataset")
+    p.add_argument("--run-dir", type=Path, required=True)
+    p.add_argument("--format", choices=["minari"], default="minari")
+    p.add_argument(
+        "--skill", action="append", default=[], metavar="TEXT",
+        help="relabel every episode for this skill (repeatable; default: each step's own skill)",
+    )  # fmt: skip
+    p.add_argument("--name", help="dataset id (default gameon/<run name>-v0)")
+    p.add_argument("--root", type=Path, help="datasets directory (default: Minari's own)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(run=_export)
+
+    p = sub.add_parser("import", help="a Minari dataset from `gameon export` as a run's episodes")
+    p.add_argument("dataset", help="dataset id, e.g. gameon/demo-v0")
+    p.add_argument("--run-dir", type=Path, required=True, help="a run directory with no episodes")
+    p.add_argument("--root", type=Path, help="datasets directory (default: Minari's own)")
+    p.add_argument(
+        "--keep-rounds", action="store_true",
+        help="keep each episode's round (an exact copy); default: all become bootstrap data",
+    )  # fmt: skip
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(run=_import)
+
+    p = sub.add_parser("tensorboard", help="write the run's tb/ afresh from its event log")
+    p.add_argument("--run-dir", type=Path, required=True)
+    p.set_defaults(run=_tensorboard)
+
     p = sub.add_parser("batch", help="run a notebook with papermill, parameters validated first")
     p.add_argument("notebook", type=Path, help="the notebook, e.g. notebooks/03_full_loop.ipynb")
     p.add_argument("--run-dir", type=Path, required=True, help="where the run and records go")
@@ -594,6 +664,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     from gameon_nb.config import ConfigError
+    from gameon_nb.data.minari_io import MinariError
     from gameon_nb.loop.curricula import UnknownCurriculumError
     from gameon_nb.loop.rundir import RunStateError
 
@@ -602,7 +673,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     run: Callable[[argparse.Namespace], int] = args.run
     try:
         return run(args)
-    except (ConfigError, UnknownCurriculumError, RunStateError) as error:
+    except (ConfigError, UnknownCurriculumError, RunStateError, MinariError) as error:
         parser.error(str(error))
 
 

@@ -324,6 +324,9 @@ class LoopConfig:
     stop: str = "budget"
     """'budget' (run every round) or 'converged' (stop when the analyst judges every target
     converged in two consecutive rounds)."""
+    tensorboard: bool = True
+    """Write TensorBoard event files to the run's tb/ as it runs (needs the `tensorboard` extra;
+    without it the run warns once and writes none)."""
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,10 @@
     $ D3RLPY_VENV/bin/python -I gameon_nb/bench/d3rlpy_worker.py WORK/job.json
     $ cat WORK/result.json      # updates and seconds at each budget, the TorchScript policies
 
+A job may name a Minari dataset (`"minari": {"id", "root"}`, one `gameon export` wrote) in place
+of the .npz: it is read through `minari.load_dataset` alone, its observations flattened
+(proprio, then each block's pose), as any Minari user would read it.
+
 d3rlpy 2.8.1 pins gymnasium==1.0.0, so it cannot share our environment: this script imports only
 numpy, torch and d3rlpy, never gameon_nb. The job names an .npz of flat observations (our state
 features), actions, rewards, terminals and timeouts, the networks' hidden units, the update and
@@ -15,6 +19,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -32,6 +37,25 @@ constant in the data (a cube's tilt) would otherwise be blown up by 1 / (std + 1
 moves a little at evaluation time."""
 
 
+def minari_arrays(dataset_id: str, root: str | None = None) -> dict[str, np.ndarray]:
+    """Flat observations, actions, rewards, terminals and timeouts of a Minari dataset."""
+    if root:
+        os.environ["MINARI_DATASETS_PATH"] = root
+    minari: Any = importlib.import_module("minari")
+    parts: dict[str, list[np.ndarray]] = {k: [] for k in ("observations", "actions", "rewards")}
+    parts |= {"terminals": [], "timeouts": []}
+    for episode in minari.load_dataset(dataset_id).iterate_episodes():
+        steps = len(episode)
+        obs = episode.observations
+        flat = [obs["proprio"][:steps], obs["objects"][:steps].reshape(steps, -1)]
+        parts["observations"].append(np.concatenate(flat, axis=1))
+        parts["actions"].append(episode.actions)
+        parts["rewards"].append(episode.rewards)
+        parts["terminals"].append(episode.terminations)
+        parts["timeouts"].append(episode.truncations)
+    return {k: np.concatenate(v) for k, v in parts.items()}
+
+
 def train(job: dict[str, Any], out: Path) -> dict[str, Any]:
     """Train IQL as `job` says; save policies into `out`; return updates and timings."""
     # d3rlpy exists only in its own venv, never in the one that type-checks this package
@@ -39,8 +63,11 @@ def train(job: dict[str, Any], out: Path) -> dict[str, Any]:
     torch.set_num_threads(int(job["threads"]))
     d3rlpy.seed(int(job["seed"]))
     setup_started = time.perf_counter()
-    with np.load(job["data"]) as arrays:
-        data = {k: arrays[k] for k in arrays.files}
+    if "minari" in job:
+        data = minari_arrays(job["minari"]["id"], job["minari"].get("root"))
+    else:
+        with np.load(job["data"]) as arrays:
+            data = {k: arrays[k] for k in arrays.files}
     observations = data["observations"].astype(np.float32)
     dataset = d3rlpy.dataset.MDPDataset(
         observations=observations,

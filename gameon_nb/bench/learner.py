@@ -57,6 +57,7 @@ __all__ = [
     "cache_root",
     "d3rlpy_arrays",
     "ensure_d3rlpy_venv",
+    "ensure_minari",
     "flat_features",
     "measure_learner",
 ]
@@ -65,6 +66,9 @@ DEFAULT_SKILL = "lift the red block"
 D3RLPY_VERSION = "2.8.1"
 TORCH_VERSION = "2.13.0"
 """The torch the d3rlpy venv gets; this machine holds a CPU build of exactly this version."""
+MINARI_REQUIREMENTS = ("minari[hdf5]==0.5.4", "pillow")
+"""What `ensure_minari` adds to d3rlpy's venv (Minari allows d3rlpy's gymnasium 1.0; its HDF5
+storage imports Pillow without declaring it)."""
 DEFAULT_DATA_EPISODES = 400
 """Bootstrap episodes of the cached data set: chains of 1-3 of the 16 base skills, so "lift the
 red block" is executed about 50 times (about 40 successes, the rest sabotaged or noisy), and is
@@ -202,6 +206,19 @@ def ensure_d3rlpy_venv(venv: Path | None = None) -> Path:
             )
         (venv / _READY).write_text(json.dumps(found))
         (venv / _PARTIAL).unlink()
+    return python
+
+
+def ensure_minari(python: Path) -> Path:
+    """`python` (d3rlpy's venv) with Minari and h5py too, installed on first use, so the worker
+    can read a Minari dataset the way any Minari user does."""
+    probe = [str(python), "-c", "import minari.dataset._storages.hdf5_storage"]
+    if subprocess.run(probe, capture_output=True).returncode == 0:
+        return python
+    with _locked(python.parent.parent.parent / f".{python.parent.parent.name}.minari.lock"):
+        if subprocess.run(probe, capture_output=True).returncode != 0:
+            pip = [str(python), "-m", "pip", "install", "--progress-bar", "off"]
+            _step([*pip, *MINARI_REQUIREMENTS], f"installing {MINARI_REQUIREMENTS} beside d3rlpy")
     return python
 
 

@@ -22,7 +22,7 @@ import json
 import time
 from collections import Counter
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import mediapy
 import numpy as np
@@ -46,6 +46,7 @@ from gameon_nb.loop import events as ev
 from gameon_nb.loop.collect import CollectJob, collect, waves
 from gameon_nb.loop.curricula import get_curriculum
 from gameon_nb.loop.rundir import RunDir
+from gameon_nb.loop.tensorboard import TensorBoardSink, open_sink
 from gameon_nb.sim.env import StackingEnv, make_env
 from gameon_nb.skills.library import SkillLibrary
 from gameon_nb.skills.skill import Skill, UnknownSkillError
@@ -122,6 +123,8 @@ class Experiment:
         self._experimenter = experimenter
         self._learner: Learner | None = None
         self._scene_env: StackingEnv | None = None
+        self._tensorboard: TensorBoardSink | Literal[False] | None = None
+        """Opened (from the past events) on the first event written; False without TensorBoard."""
         self._reopen_if_budget_grew()
 
     @classmethod
@@ -189,7 +192,11 @@ class Experiment:
             self.rundir.save_state(self.state)
 
     def _emit(self, event: ev.Event) -> None:
+        if self._tensorboard is None and self.config.loop.tensorboard:
+            self._tensorboard = open_sink(self.rundir.tb_dir, self.events) or False
         self.events.append(event)
+        if self._tensorboard:
+            self._tensorboard.write(event)
 
     def _advance(self, stage: str) -> None:
         """Persist that `stage` is done: the next stage (or round) is where a resume starts."""
@@ -249,6 +256,9 @@ class Experiment:
         bar.close()
 
     def close(self) -> None:
+        if self._tensorboard:
+            self._tensorboard.close()
+        self._tensorboard = None
         if self._scene_env is not None:
             self._scene_env.close()
             self._scene_env = None
@@ -286,7 +296,9 @@ class Experiment:
         stats = bootstrap(self.rundir.root, cfg, progress=self.progress)
         train = self._train_to(cfg.loop.pretrain_steps)
         evaluation = self._evaluate()
-        return {"bootstrap": stats, "train": train, "evaluation": evaluation}
+        return {"bootstrap": stats, "train": train, "evaluation": evaluation} | {
+            "library_size": self.library_size()
+        }
 
     # -- the stages of a round -----------------------------------------------------------------
 
@@ -690,7 +702,12 @@ class Experiment:
             self.state["stopped"] = "every target converged in two consecutive rounds"
         if self.state["stopped"]:
             self._emit(ev.RunStopped(round=self.round, stage="grow", reason=self.state["stopped"]))
-        return {"added": added, "stopped": self.state["stopped"]}
+        stopped = self.state["stopped"]
+        return {"added": added, "stopped": stopped, "library_size": self.library_size()}
+
+    def library_size(self) -> int:
+        """Skills in the library: the base ones and those learned (candidates are not in it)."""
+        return sum(r.status != "candidate" for r in self.library.records.values())
 
     # -- reading -------------------------------------------------------------------------------
 

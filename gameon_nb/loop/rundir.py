@@ -6,7 +6,8 @@
     >>> run.save_state({"round": 2, "next_stage": "collect"}); run.load_state()
 
 Layout: config.json (resolved), state.json (stage reached), events.jsonl, calls.jsonl (the
-experimenter's call log), library.json, episodes/, checkpoints/, evaluations/, images/, report/.
+experimenter's call log), library.json, episodes/, checkpoints/, evaluations/, images/, report/,
+tb/ (TensorBoard).
 Every file is written atomically, so a killed process leaves either the old or the new version.
 """
 
@@ -62,6 +63,11 @@ class RunDir:
     @property
     def report_dir(self) -> Path:
         return self.root / "report"
+
+    @property
+    def tb_dir(self) -> Path:
+        """TensorBoard event files, rewritten from events.jsonl (see `loop.tensorboard`)."""
+        return self.root / "tb"
 
     def checkpoint(self, name: str) -> Path:
         """checkpoints/<name>.pt, e.g. 'latest', 'round-003', 'train-003'."""

@@ -25,7 +25,7 @@ from gameon_nb.config import SimConfig, from_dict, to_dict
 from gameon_nb.sim.render import FrameRenderer, mujoco
 from gameon_nb.sim.scene import COLOURS, FINGER_TRAVEL, SceneIndex, SceneState
 
-__all__ = ["PROPRIO_FIELDS", "StackingEnv", "load_model", "make_env"]
+__all__ = ["PROPRIO_FIELDS", "StackingEnv", "load_model", "make_env", "object_observation"]
 
 PHYSICS_DT = 0.002
 WORKSPACE_LOW = np.array([-0.2, -0.2, 0.02, -1.8])
@@ -56,10 +56,12 @@ class StackingEnv(gym.Env[Obs, npt.NDArray[np.float32]]):
 
     def __init__(
         self,
-        config: SimConfig | None = None,
+        config: SimConfig | dict[str, Any] | None = None,
         render_mode: str | None = None,
         reward_fn: Callable[[SceneState], Any] | None = None,
     ) -> None:
+        if isinstance(config, dict):  # from a serialised EnvSpec (a Minari dataset's env)
+            config = from_dict(SimConfig, config)
         self.config = config = config or SimConfig()
         if render_mode not in (None, "rgb_array"):
             raise ValueError(f"render_mode must be None or 'rgb_array', got {render_mode!r}")
@@ -204,14 +206,23 @@ class StackingEnv(gym.Env[Obs, npt.NDArray[np.float32]]):
         opening = d.qpos[index.finger_qpos].sum()
         proprio = np.array([x, y, z, np.cos(yaw), np.sin(yaw), opening, *qvel], dtype=np.float32)
         np.clip(proprio, PROPRIO_LOW, PROPRIO_HIGH, out=proprio)
-        objects = d.qpos[index.block_qpos[:, None] + np.arange(7)].astype(np.float32)
-        objects[:, 3:] *= np.where(objects[:, 3:4] < 0, -1.0, 1.0).astype(np.float32)
-        np.clip(objects, -OBJECTS_HIGH, OBJECTS_HIGH, out=objects)
-        obs: Obs = {"proprio": proprio, "objects": objects}
+        blocks = d.qpos[index.block_qpos[:, None] + np.arange(7)]
+        quat = blocks[:, 3:] * np.where(blocks[:, 3:4] < 0, -1.0, 1.0)
+        obs: Obs = {"proprio": proprio, "objects": object_observation(blocks[:, :3], quat)}
         if self.config.pixels:
             for camera in self.config.cameras:
                 obs[camera] = self.render_camera(camera)
         return obs
+
+
+def object_observation(
+    block_pos: npt.NDArray[np.floating[Any]], block_quat: npt.NDArray[np.floating[Any]]
+) -> npt.NDArray[np.float32]:
+    """The `objects` observation, (..., 3, 7) block positions and unit quaternions (w >= 0), of
+    one state or a batch: `object_observation(s.block_pos, s.block_quat)` rebuilds it from
+    stored `SceneState`s."""
+    objects = np.concatenate([block_pos, block_quat], axis=-1).astype(np.float32)
+    return np.clip(objects, -OBJECTS_HIGH, OBJECTS_HIGH)
 
 
 def make_env(
