@@ -15,8 +15,9 @@ import dataclasses
 import json
 import types
 import typing
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
 __all__ = [
     "BootstrapConfig",
@@ -39,22 +40,62 @@ class ConfigError(ValueError):
 
 
 @dataclass(frozen=True)
-class SimConfig:
+class Range:
+    """Bounds of a numeric field, checked wherever a config is made."""
+
+    low: float | None = None
+    high: float | None = None
+    above: bool = False
+    """`low` itself is excluded."""
+
+    def check(self, value: float, where: str) -> None:
+        too_low = self.low is not None and (value <= self.low if self.above else value < self.low)
+        if too_low or (self.high is not None and value > self.high):
+            raise ConfigError(f"{where} is {value!r}; it accepts {self}")
+
+    def __str__(self) -> str:
+        low = "" if self.low is None else f"{'>' if self.above else '>='} {self.low:g}"
+        high = "" if self.high is None else f"<= {self.high:g}"
+        return " and ".join(p for p in (low, high) if p)
+
+
+PositiveInt = Annotated[int, Range(1)]
+NonNegativeInt = Annotated[int, Range(0)]
+PositiveFloat = Annotated[float, Range(0, above=True)]
+NonNegativeFloat = Annotated[float, Range(0)]
+Fraction = Annotated[float, Range(0, 1)]
+Size = tuple[PositiveInt, PositiveInt]
+Backend = Literal["scripted", "gemini", "openai", "replay"]
+
+
+class _Checked:
+    """Every field checked against its type (options, bounds) when a config is made, however
+    it is made: `from_dict`, `override`, `dataclasses.replace` or a direct call."""
+
+    def __post_init__(self) -> None:
+        name = type(self).__name__
+        for key, hint in _hints(type(self)).items():
+            if not dataclasses.is_dataclass(_base(hint)):
+                _coerce(hint, getattr(self, key), f"{name}.{key}")
+
+
+@dataclass(frozen=True)
+class SimConfig(_Checked):
     """The table-top stacking domain: control, actions, observations and rendering."""
 
-    control_hz: int = 20
+    control_hz: PositiveInt = 20
     """Control steps per second; the physics runs at 2 ms, so 25 substeps at 20 Hz."""
-    max_linear_speed: float = 0.25
+    max_linear_speed: PositiveFloat = 0.25
     """Gripper speed in m/s commanded by an action of 1 on vx, vy or vz."""
-    max_yaw_speed: float = 1.5
+    max_yaw_speed: PositiveFloat = 1.5
     """Gripper yaw rate in rad/s commanded by an action of 1 on vyaw."""
-    episode_steps: int = 400
+    episode_steps: PositiveInt = 400
     """Control steps before an episode is truncated."""
     pixels: bool = False
     """Add one uint8 image per camera in `cameras` to each observation."""
     cameras: tuple[str, ...] = ("front_left", "front_right")
     """Cameras rendered into observations when `pixels` is on."""
-    image_size: tuple[int, int] = (64, 64)
+    image_size: Size = (64, 64)
     """(height, width) of observation images."""
     shadows: bool = False
     """Shadows in observation images (software rendering is about 5x slower with them)."""
@@ -62,22 +103,22 @@ class SimConfig:
     """Table reflections in observation images."""
     view_camera: str = "experimenter"
     """Camera of `env.render()`: the wide view shown to people and to the VLM."""
-    view_size: tuple[int, int] = (180, 240)
+    view_size: Size = (180, 240)
     """(height, width) of `env.render()` images."""
     view_shadows: bool = False
     """Shadows and reflections in `env.render()` images (prettier, several times slower)."""
-    spawn_half_extent: float = 0.12
+    spawn_half_extent: PositiveFloat = 0.12
     """Blocks spawn with x and y in [-e, e] metres."""
-    min_block_distance: float = 0.11
+    min_block_distance: NonNegativeFloat = 0.11
     """Minimum distance between block centres at reset, in metres. Above the 'next to' range
     (at most 0.10 m), so no composite skill already holds at a reset."""
 
 
 @dataclass(frozen=True)
-class DataConfig:
+class DataConfig(_Checked):
     """What each stored episode keeps besides actions, proprio and scene states."""
 
-    frame_every: int = 5
+    frame_every: PositiveInt = 5
     """Keep frames every this many control steps, and at every skill's start and end."""
     policy_frames: bool = True
     """Keep the policy cameras' frames (SimConfig.cameras at image_size), for pixel learning."""
@@ -86,40 +127,40 @@ class DataConfig:
 
 
 @dataclass(frozen=True)
-class BootstrapConfig:
+class BootstrapConfig(_Checked):
     """The starting data set: scripted chains of base skills, with noise and failures."""
 
-    episodes: int = 200
+    episodes: NonNegativeInt = 200
     """Episodes to write."""
-    noise: float = 0.1
+    noise: NonNegativeFloat = 0.1
     """Standard deviation of Gaussian noise added to every scripted action."""
-    failure_rate: float = 0.2
+    failure_rate: Fraction = 0.2
     """Chance that a skill execution is sabotaged (random actions, or giving up half-way)."""
-    max_chain: int = 3
+    max_chain: PositiveInt = 3
     """Longest chain of base skills in one episode (lengths are uniform from 1)."""
-    workers: int = 2
+    workers: PositiveInt = 2
     """Processes that simulate; episodes are written in seed order whatever this is."""
-    composites: str = "keep"
+    composites: Literal["keep", "exclude"] = "keep"
     """'keep' the composite successes that random chains produce by chance (a held block let go
     over another is a stack), or 'exclude' them: each episode ends before any composite skill's
     predicate first holds, so composites can only be learned from the loop's own collection."""
 
 
 @dataclass(frozen=True)
-class LearnerConfig:
+class LearnerConfig(_Checked):
     """The language-conditioned offline actor-critic (after PAC): networks, losses, sampling."""
 
-    trunk: str = "mlp"
+    trunk: Literal["mlp", "perceiver"] = "mlp"
     """'mlp' (the CPU default) or 'perceiver' (latents cross-attend input tokens; for GPUs)."""
     pixels: bool = False
     """Also encode the policy cameras' frames (needs episodes stored with policy frames)."""
-    hidden: int = 128
+    hidden: PositiveInt = 128
     """Width of the MLP trunk and of the heads (128 learns more per second on a CPU than 256)."""
-    layers: int = 3
+    layers: PositiveInt = 3
     """Layers of the MLP trunk."""
-    text_dim: int = 32
+    text_dim: PositiveInt = 32
     """Width of a word embedding of the skill-text encoder."""
-    max_words: int = 12
+    max_words: PositiveInt = 12
     """Longest skill text in words; the encoder is position-aware, so word order matters."""
     bind_arguments: bool = True
     """Feed the blocks in the order the skill text names them (then the rest), with their colour,
@@ -127,78 +168,76 @@ class LearnerConfig:
     relations: bool = True
     """Give each block its offsets to the other blocks (in the bound slot order): the
     centimetres that decide a stack or a hold above, read directly."""
-    latents: int = 16
+    latents: PositiveInt = 16
     """Perceiver: learned latent vectors."""
-    latent_dim: int = 128
+    latent_dim: PositiveInt = 128
     """Perceiver: width of latents and tokens."""
-    heads: int = 4
+    heads: PositiveInt = 4
     """Perceiver: attention heads."""
-    blocks: int = 2
+    blocks: PositiveInt = 2
     """Perceiver: self-attention blocks after the cross-attention."""
     conv_channels: tuple[int, ...] = (16, 32)
     """Channels of the conv stem's stride-2 layers that turn each camera frame into tokens."""
-    bins: int = 21
+    bins: Annotated[int, Range(2)] = 21
     """Bins per action dimension of the factorised categorical policy (over [-1, 1])."""
-    atoms: int = 51
+    atoms: Annotated[int, Range(2)] = 51
     """Atoms of the distributional critic over [v_min, v_max]."""
     v_min: float = 0.0
     """Lowest return of the critic's support (rewards are 0 or 1, success ends the skill)."""
     v_max: float = 1.0
     """Highest return of the critic's support."""
-    discount: float = 0.97
+    discount: Fraction = 0.97
     """Per-step discount (20 Hz control)."""
-    n_step: int = 5
+    n_step: PositiveInt = 5
     """Steps of reward summed in the TD target before bootstrapping."""
-    action_samples: int = 8
+    action_samples: PositiveInt = 8
     """Actions sampled from the policy per state: for the TD expectation and the improvement."""
-    bc_weight: float = 0.7
+    bc_weight: NonNegativeFloat = 0.7
     """Policy loss = bc_weight * behaviour cloning + (1 - bc_weight) * policy improvement."""
-    eta: float = 0.05
+    eta: PositiveFloat = 0.05
     """Temperature of the improvement target softmax(Q / eta) over sampled actions."""
-    critic_weight: float = 1.0
+    critic_weight: NonNegativeFloat = 1.0
     """Weight of the critic's cross-entropy in the total loss."""
-    batch_size: int = 256
+    batch_size: PositiveInt = 256
     """(transition, skill) pairs per update."""
-    lr: float = 1e-3
+    lr: PositiveFloat = 1e-3
     """Adam learning rate."""
-    grad_clip: float = 10.0
+    grad_clip: PositiveFloat = 10.0
     """Gradient norm clip."""
-    target_period: int = 200
+    target_period: PositiveInt = 200
     """Updates between copies of the online networks into the target networks."""
-    task_fraction: float = 0.5
+    task_fraction: Fraction = 0.5
     """Share of a batch drawn from steps executed for that very skill."""
-    hindsight_fraction: float = 0.3
+    hindsight_fraction: Fraction = 0.3
     """Share drawn from steps leading to a skill's success, whatever was executed (relabelled)."""
     bc_success_only: bool = True
     """Clone only executions that succeeded (and hindsight windows); failures teach the critic."""
-    hindsight_bc: str = "composite"
+    hindsight_bc: Literal["composite", "all", "none"] = "composite"
     """Whose hindsight windows are cloned: 'composite' skills (stack, next-to, tower: a chain of
     base skills that came true is a demonstration of them), 'all', or 'none'. Base skills come
     true by chance inside unrelated motion (the gripper opens while descending), so cloning
     those windows teaches them the wrong thing; their rewards still teach the critic."""
-    log_every: int = 250
+    log_every: PositiveInt = 250
     """Updates per metrics row of `fit`."""
-    device: str = "auto"
+    device: Literal["auto", "cpu", "cuda"] = "auto"
     """'auto' (CUDA with bf16 autocast when present, else CPU), 'cpu' or 'cuda'."""
-    eval_episodes: int = 50
-    """Evaluation episodes per skill, from fresh seeded resets."""
-    eval_envs: int = 10
+    eval_envs: PositiveInt = 10
     """Environments stepped in lockstep during evaluation, with batched policy inference."""
     eval_stop_on_success: bool = True
     """An evaluation succeeds when the predicate holds at any step (else: at the last step)."""
-    act_mode: str = "critic"
+    act_mode: Literal["mean", "mode", "sample", "critic", "best_of"] = "critic"
     """How an action is read off the policy: 'mean' (expected bin value per dimension), 'mode'
     (likeliest bin), 'sample', 'critic' (the critic picks among each dimension's modes) or
     'best_of' (the critic picks among `act_samples` samples and the mean)."""
-    act_samples: int = 16
+    act_samples: PositiveInt = 16
     """Policy samples the critic chooses among under act_mode 'best_of'."""
 
 
 @dataclass(frozen=True)
-class RoleConfig:
+class RoleConfig(_Checked):
     """Which backend and model play one experimenter role; empty means the experimenter's own."""
 
-    backend: str = ""
+    backend: Literal["", "scripted", "gemini", "openai", "replay"] = ""
     """'gemini', 'openai', 'scripted' or 'replay'; empty: ExperimenterConfig.backend."""
     model: str = ""
     """Model id; empty: the backend's model in ExperimenterConfig."""
@@ -207,10 +246,10 @@ class RoleConfig:
 
 
 @dataclass(frozen=True)
-class ExperimenterConfig:
+class ExperimenterConfig(_Checked):
     """The VLM experimenter: backends per role, retries, cache, budget, and call log."""
 
-    backend: str = "scripted"
+    backend: Backend = "scripted"
     """Default backend of every role: 'scripted' (offline), 'gemini', 'openai' or 'replay'."""
     proposer: RoleConfig = field(default_factory=RoleConfig)
     """Proposes the next task from the scene, the library and the history."""
@@ -228,23 +267,23 @@ class ExperimenterConfig:
     """Model id of the openai backend (for vLLM or Ollama, the served model's name)."""
     openai_base_url: str = ""
     """Base URL of an OpenAI-compatible server; empty: $OPENAI_BASE_URL, else api.openai.com."""
-    scripted_judge_error: float = 0.0
+    scripted_judge_error: Fraction = 0.0
     """Fraction of the scripted judge's verdicts it flips (the same ones for the same skill and
     frames): a stand-in for an imperfect VLM judge, to measure what judge errors cost the loop
     (with loop.outcome_source=judge). Fallbacks to the rules stay exact."""
-    temperature: float = 0.0
+    temperature: NonNegativeFloat = 0.0
     """Sampling temperature of every role unless the role sets its own."""
-    timeout_s: float = 60.0
+    timeout_s: PositiveFloat = 60.0
     """Seconds before one request times out (a transient fault)."""
-    max_retries: int = 4
+    max_retries: NonNegativeInt = 4
     """Retries of a transient fault (429, 5xx, timeout, connection) before the call fails."""
-    backoff_s: float = 0.5
+    backoff_s: NonNegativeFloat = 0.5
     """First backoff before a retry; doubled each time, with jitter, up to backoff_max_s."""
-    backoff_max_s: float = 8.0
+    backoff_max_s: NonNegativeFloat = 8.0
     """Longest backoff between retries."""
     cache: bool = True
     """Answer a request seen before from the run's content-addressed cache."""
-    budget_usd: float = 5.0
+    budget_usd: NonNegativeFloat = 5.0
     """Spending cap of the run; a call that would pass it is refused with a clear message."""
     prices: tuple[tuple[str, float, float], ...] = (
         ("gemini-2.5-flash", 0.30, 2.50),
@@ -255,19 +294,19 @@ class ExperimenterConfig:
     """(model, USD per million input tokens, USD per million output tokens); unknown: free."""
     replay_log: str = ""
     """Call log (calls.jsonl) the replay backend answers from."""
-    replay_fallback: str = ""
+    replay_fallback: Literal["", "scripted", "gemini", "openai"] = ""
     """Backend asked when replay has no answer; empty: a miss is an error."""
-    judge_frames: int = 2
+    judge_frames: PositiveInt = 2
     """Frames of a segment shown to the judge: 2 is its first and last frame."""
 
 
 @dataclass(frozen=True)
-class LoopConfig:
+class LoopConfig(_Checked):
     """The experiment loop: curriculum, collection, training, evaluation, growth and stopping."""
 
-    rounds: int = 6
+    rounds: NonNegativeInt = 6
     """Round budget."""
-    curriculum: str = "experimenter"
+    curriculum: Literal["experimenter", "random", "fixed", "target", "none"] = "experimenter"
     """Who chooses tasks: 'experimenter' (the VLM, or the scripted rules), 'random', 'fixed',
     'target', or 'none' (offline-only: no collection, the same updates on the data so far)."""
     targets: tuple[str, ...] = (
@@ -284,44 +323,44 @@ class LoopConfig:
         "stack the blue block on the green block",
     )
     """Tasks of the 'fixed' curriculum, one per round, cycled."""
-    episodes_per_task: int = 8
+    episodes_per_task: PositiveInt = 8
     """Episodes collected for the round's task (one task is proposed per round)."""
-    envs: int = 8
+    envs: PositiveInt = 8
     """Environments stepped in lockstep during collection (one batched policy call per step)."""
-    exploration_noise: float = 0.1
+    exploration_noise: NonNegativeFloat = 0.1
     """Standard deviation of Gaussian noise added to the policy's actions during collection."""
     stop_on_success: bool = False
     """End a skill early when its predicate holds (beyond the paper, which used fixed durations)."""
-    judge_fraction: float = 0.25
+    judge_fraction: Fraction = 0.25
     """Share of executed skill segments the configured judge also judges (ground truth: all)."""
-    outcome_source: str = "truth"
+    outcome_source: Literal["truth", "judge"] = "truth"
     """Whose word the loop acts on: 'truth' (the success predicates) or 'judge' (the configured
     judge, which then judges every executed skill and task, and every evaluation episode of a
     candidate that could join): the history the curriculum reads, the task outcomes and the
     evidence for growth. Evaluated success rates stay on the predicates either way."""
-    pretrain_steps: int = 4000
+    pretrain_steps: NonNegativeInt = 4000
     """Learner updates on the bootstrap data before the first round."""
-    train_steps: int = 1500
+    train_steps: NonNegativeInt = 1500
     """Learner updates per round, fine-tuning from the last checkpoint on all data."""
-    checkpoint_every: int = 500
+    checkpoint_every: PositiveInt = 500
     """Updates between training checkpoints, from which a killed run resumes."""
-    eval_episodes: int = 20
+    eval_episodes: PositiveInt = 20
     """Evaluation episodes per skill per round, from fresh resets."""
     eval_base: bool = False
     """Also evaluate every base skill each round (else: targets, candidates practised, learned)."""
-    screen_every: int = 1
+    screen_every: NonNegativeInt = 1
     """Every this many rounds (and in round 0 and the last), every other candidate skill with data
     (its predicate came true somewhere in the store) is screened; 0: never."""
-    screen_episodes: int = 8
+    screen_episodes: PositiveInt = 8
     """Evaluation episodes of a screened candidate; one whose rate could still reach
     grow_threshold (upper 95% bound) gets the rest of eval_episodes, so it can join."""
-    grow_threshold: float = 0.7
+    grow_threshold: Fraction = 0.7
     """Least measured success for a candidate to join the library."""
-    grow_min_episodes: int = 20
+    grow_min_episodes: PositiveInt = 20
     """Least evaluation episodes behind that measurement."""
     grow_rule_only: bool = False
     """Grow by the measurement alone; otherwise the analyst must also judge the skill learned."""
-    stop: str = "budget"
+    stop: Literal["budget", "converged"] = "budget"
     """'budget' (run every round) or 'converged' (stop when the analyst judges every target
     converged in two consecutive rounds)."""
     tensorboard: bool = True
@@ -330,10 +369,10 @@ class LoopConfig:
 
 
 @dataclass(frozen=True)
-class RunConfig:
+class RunConfig(_Checked):
     """Everything a run needs, resolved and saved in its run directory."""
 
-    seed: int = 0
+    seed: NonNegativeInt = 0
     """Seed of every random choice in the run."""
     sim: SimConfig = field(default_factory=SimConfig)
     """The simulated domain."""
@@ -348,6 +387,55 @@ class RunConfig:
     loop: LoopConfig = field(default_factory=LoopConfig)
     """The experiment loop."""
 
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        for rule in RULES:
+            rule(self)
+
+
+def _rule(holds: Callable[[RunConfig], bool], message: str) -> Callable[[RunConfig], None]:
+    """A rule between fields: `holds(config)`, else a ConfigError with `message`."""
+
+    def check(config: RunConfig) -> None:
+        if not holds(config):
+            raise ConfigError(message.format(c=config))
+
+    return check
+
+
+RULES = (
+    _rule(
+        lambda c: not c.learner.pixels or (c.sim.pixels and c.data.policy_frames),
+        "learner.pixels needs sim.pixels=true and data.policy_frames=true (the policy acts on "
+        "camera frames, and learns from stored ones)",
+    ),
+    _rule(
+        lambda c: c.loop.outcome_source != "judge" or c.data.view_frames,
+        "loop.outcome_source=judge needs data.view_frames=true: the judge sees frames",
+    ),
+    _rule(
+        lambda c: c.learner.v_min < c.learner.v_max,
+        "learner.v_min ({c.learner.v_min}) must be below learner.v_max ({c.learner.v_max})",
+    ),
+    _rule(
+        lambda c: c.learner.task_fraction + c.learner.hindsight_fraction <= 1,
+        "learner.task_fraction + learner.hindsight_fraction must be at most 1 (the rest of a "
+        "batch is drawn uniformly)",
+    ),
+    _rule(
+        lambda c: c.learner.trunk != "perceiver" or c.learner.latent_dim % c.learner.heads == 0,
+        "learner.latent_dim ({c.learner.latent_dim}) must be a multiple of learner.heads "
+        "({c.learner.heads})",
+    ),
+    _rule(
+        lambda c: c.loop.grow_min_episodes <= c.loop.eval_episodes,
+        "loop.grow_min_episodes ({c.loop.grow_min_episodes}) exceeds loop.eval_episodes "
+        "({c.loop.eval_episodes}): no skill could ever join the library",
+    ),
+)
+"""Rules between fields, checked whenever a RunConfig is made: one place for every entry point
+(the CLI, notebooks, `Experiment`, `gameon train`, papermill parameters)."""
+
 
 C = TypeVar("C")
 
@@ -357,14 +445,29 @@ def to_dict(config: Any) -> dict[str, Any]:
     return json.loads(json.dumps(dataclasses.asdict(config)))  # type: ignore[no-any-return]
 
 
-def from_dict(cls: type[C], data: dict[str, Any]) -> C:
-    """Build `cls` from plain data, checking every name and type; unknown names are errors."""
-    hints = typing.get_type_hints(cls)
-    names = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
-    unknown = sorted(set(data) - names)
+_HINTS: dict[Any, dict[str, Any]] = {}
+
+
+def _hints(cls: Any) -> dict[str, Any]:
+    """Field name -> type, with Annotated bounds and Literal options kept (cached per class)."""
+    if cls not in _HINTS:
+        _HINTS[cls] = typing.get_type_hints(cls, include_extras=True)
+    return _HINTS[cls]
+
+
+def _base(hint: Any) -> Any:
+    return typing.get_args(hint)[0] if typing.get_origin(hint) is Annotated else hint
+
+
+def from_dict(cls: type[C], data: dict[str, Any], path: str = "") -> C:
+    """Build `cls` from plain data, checking every name, type, option and bound; unknown names
+    are errors. `path` ('learner.') prefixes the field names in messages."""
+    hints = _hints(cls)
+    unknown = sorted(set(data) - set(hints))
     if unknown:
-        raise ConfigError(f"unknown field(s) {unknown} in {cls.__name__}; known: {sorted(names)}")
-    return cls(**{k: _coerce(hints[k], v, f"{cls.__name__}.{k}") for k, v in data.items()})
+        where = path.rstrip(".") or cls.__name__
+        raise ConfigError(f"unknown field(s) {unknown} in {where}; known: {sorted(hints)}")
+    return cls(**{k: _coerce(hints[k], v, f"{path}{k}") for k, v in data.items()})
 
 
 def override(config: C, assignments: list[str]) -> C:
@@ -392,10 +495,21 @@ def override(config: C, assignments: list[str]) -> C:
 def _coerce(hint: Any, value: Any, where: str) -> Any:
     """Check `value` against the type `hint`, converting lists to tuples and ints to floats."""
     origin = typing.get_origin(hint)
+    if origin is Annotated:
+        base, *marks = typing.get_args(hint)
+        value = _coerce(base, value, where)
+        for mark in marks:
+            mark.check(value, where)
+        return value
+    if origin is Literal:
+        options = list(typing.get_args(hint))
+        if value not in options or isinstance(value, bool):
+            raise ConfigError(f"{where} is {value!r}; it accepts {options}")
+        return value
     if dataclasses.is_dataclass(hint):
         if not isinstance(value, dict):
             raise ConfigError(f"{where}: expected a section (mapping), got {value!r}")
-        return from_dict(hint, value)  # type: ignore[arg-type]
+        return from_dict(hint, value, f"{where}.")  # type: ignore[arg-type]
     if origin is tuple:
         args = typing.get_args(hint)
         if not isinstance(value, list | tuple):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from gameon_nb.config import ConfigError, RunConfig, from_dict, override, to_dict
@@ -38,3 +40,108 @@ def test_round_trip_through_plain_data() -> None:
     assert from_dict(RunConfig, to_dict(cfg)) == cfg
     with pytest.raises(ConfigError, match="unknown field"):
         from_dict(RunConfig, {**to_dict(cfg), "extra": 1})
+
+
+def _checked_fields(cls: type = RunConfig, path: str = "") -> list[tuple[str, object]]:
+    """(dotted path, type) of every option and bounded field, nested sections included."""
+    import dataclasses
+    import typing
+
+    found = []
+    for name, hint in typing.get_type_hints(cls, include_extras=True).items():
+        origin = typing.get_origin(hint)
+        if dataclasses.is_dataclass(hint):
+            found += _checked_fields(hint, f"{path}{name}.")  # type: ignore[arg-type]
+        elif origin in (typing.Literal, typing.Annotated):
+            found.append((f"{path}{name}", hint))
+    return found
+
+
+def _bad_value(hint: object) -> object:
+    import typing
+
+    if typing.get_origin(hint) is typing.Literal:
+        return "no-such-option"
+    base, bounds = typing.get_args(hint)
+    below = bounds.low if bounds.above else bounds.low - 1
+    return base(below) if bounds.high is None or below < bounds.low else bounds.high + 1
+
+
+CHECKED = _checked_fields()
+
+
+def test_every_option_count_and_fraction_field_is_checked() -> None:
+    names = {path for path, _ in CHECKED}
+    assert len(CHECKED) >= 60
+    assert {"learner.act_mode", "loop.stop", "loop.eval_episodes", "learner.trunk"} <= names
+    assert {"bootstrap.failure_rate", "loop.grow_threshold", "learner.discount"} <= names
+    assert "learner.eval_episodes" not in {p for p, _ in _checked_fields()}  # read by nothing
+
+
+@pytest.mark.parametrize(("path", "hint"), CHECKED, ids=[p for p, _ in CHECKED])
+def test_a_bad_value_is_rejected_naming_the_field_and_what_it_accepts(
+    path: str, hint: object
+) -> None:
+    import json
+
+    value = _bad_value(hint)
+    with pytest.raises(ConfigError, match=rf"^{path.replace('.', '[.]')} is .*; it accepts "):
+        override(RunConfig(), [f"{path}={json.dumps(value)}"])
+
+
+def test_the_highest_fraction_is_accepted_and_one_above_is_not() -> None:
+    assert override(RunConfig(), ["bootstrap.failure_rate=1"]).bootstrap.failure_rate == 1.0
+    with pytest.raises(ConfigError, match=r"it accepts >= 0 and <= 1"):
+        override(RunConfig(), ["bootstrap.failure_rate=1.5"])
+
+
+def test_a_config_made_directly_is_checked_too() -> None:
+    import dataclasses
+
+    from gameon_nb.config import LearnerConfig
+
+    with pytest.raises(ConfigError, match=r"LearnerConfig.act_mode is 'foo'; it accepts"):
+        LearnerConfig(act_mode="foo")  # type: ignore[arg-type]
+    with pytest.raises(ConfigError, match=r"LoopConfig.eval_episodes is -5"):
+        dataclasses.replace(RunConfig().loop, eval_episodes=-5)
+
+
+@pytest.mark.parametrize(
+    ("items", "message"),
+    [
+        (["learner.pixels=true"], "learner.pixels needs sim.pixels=true"),
+        (["loop.outcome_source=judge", "data.view_frames=false"], "needs data.view_frames"),
+        (["learner.v_min=1", "learner.v_max=0.5"], "must be below learner.v_max"),
+        (["learner.task_fraction=0.8", "learner.hindsight_fraction=0.5"], "at most 1"),
+        (["loop.grow_min_episodes=30"], "no skill could ever join"),
+    ],
+)
+def test_rules_between_fields_hold_for_every_entry_point(items: list[str], message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        override(RunConfig(), items)
+
+
+def test_the_curricula_a_config_accepts_are_the_registered_ones() -> None:
+    import typing
+
+    from gameon_nb.config import LoopConfig
+    from gameon_nb.loop.curricula import CURRICULA
+
+    hint = typing.get_type_hints(LoopConfig, include_extras=True)["curriculum"]
+    assert set(typing.get_args(hint)) == set(CURRICULA)
+
+
+@pytest.mark.parametrize(
+    "assignment", ["learner.act_mode=foo", "loop.eval_episodes=-5", "loop.stop=convergd"]
+)
+def test_the_cli_refuses_a_bad_value_before_any_work(
+    assignment: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from gameon_nb.cli import main
+
+    run_dir = tmp_path / "run"
+    with pytest.raises(SystemExit) as exit_info:
+        main(["loop", "--run-dir", str(run_dir), "--preset", "tiny", "--set", assignment])
+    assert exit_info.value.code == 2
+    assert assignment.partition("=")[0] in capsys.readouterr().err
+    assert not run_dir.exists()  # nothing was written, nothing ran

@@ -34,7 +34,6 @@ __all__ = ["bootstrap", "bootstrap_episode", "composite_successes", "first_compo
 
 _ENV: StackingEnv | None = None
 COMPOSITES = [s for s in all_skills() if s.kind == "composite"]
-COMPOSITE_CHOICES = ("keep", "exclude")
 
 
 def _episode_rng(seed: int, index: int) -> np.random.Generator:
@@ -134,10 +133,6 @@ def bootstrap(run_dir: Path, cfg: RunConfig, progress: bool = True) -> dict[str,
 
     Resumable: episodes already in the store count, so a killed bootstrap continues where it was.
     """
-    if cfg.bootstrap.composites not in COMPOSITE_CHOICES:
-        raise ValueError(
-            f"bootstrap.composites is {cfg.bootstrap.composites!r}; known: {COMPOSITE_CHOICES}"
-        )
     store = EpisodeStore(Path(run_dir) / "episodes")
     store.remove_stale_temporaries()
     have = len(store)

@@ -161,8 +161,6 @@ class ActorCritic(nn.Module):
         super().__init__()
         cfg = self.config = config
         self.cameras = cameras if cfg.pixels else ()
-        if cfg.trunk not in ("mlp", "perceiver"):
-            raise ValueError(f"unknown trunk {cfg.trunk!r}; known: ['mlp', 'perceiver']")
         self.slot_features = BLOCK_FEATURES + BLOCKS + (3 * (BLOCKS - 1) if cfg.relations else 0)
         """Per slot: the block's features, its colour one-hot, and its offsets to the others."""
         self.proprio_norm = Normalizer(proprio_dim)

@@ -28,7 +28,7 @@ import mediapy
 import numpy as np
 from tqdm.auto import tqdm
 
-from gameon_nb.config import ConfigError, RunConfig
+from gameon_nb.config import RunConfig
 from gameon_nb.data.bootstrap import bootstrap
 from gameon_nb.data.dataset import TransitionData
 from gameon_nb.data.store import EpisodeStore
@@ -67,7 +67,6 @@ STAGES = (
 )
 """The stages of one round, in order; 'setup' comes once before round 1, 'done' after the last."""
 BUDGET_SPENT = "round budget spent"
-OUTCOME_SOURCES = ("truth", "judge")
 
 
 def round_or_none(value: float | None, digits: int = 4) -> float | None:
@@ -91,23 +90,6 @@ class Experiment:
         self.config = config or self.rundir.load_config()
         if config is not None or not saved:
             self.rundir.save_config(self.config)
-        get_curriculum(self.config.loop.curriculum)  # an unknown name fails now, not in round 1
-        if self.config.learner.pixels and not (
-            self.config.sim.pixels and self.config.data.policy_frames
-        ):
-            raise ConfigError(
-                "learner.pixels needs sim.pixels=true and data.policy_frames=true (the policy "
-                "acts on camera frames, and learns from stored ones)"
-            )
-        if self.config.loop.outcome_source not in OUTCOME_SOURCES:
-            raise ConfigError(
-                f"loop.outcome_source is {self.config.loop.outcome_source!r}; known: "
-                f"{list(OUTCOME_SOURCES)}"
-            )
-        if self.config.loop.outcome_source == "judge" and not self.config.data.view_frames:
-            raise ConfigError(
-                "loop.outcome_source=judge needs data.view_frames=true: the judge sees frames"
-            )
         self.progress = progress
         self.state: dict[str, Any] = self.rundir.load_state() or {
             "round": 0,

@@ -60,8 +60,6 @@ def _replay(spec: BackendSpec) -> VLM:
             "the replay backend answers from a recorded call log: set experimenter.replay_log "
             "to a calls.jsonl"
         )
-    if cfg.replay_fallback == "replay":
-        raise BackendConfigError("experimenter.replay_fallback cannot be 'replay' itself")
     fallback = make_backend(cfg.replay_fallback, spec) if cfg.replay_fallback else None
     return ReplayVLM(Path(cfg.replay_log), fallback)
 
