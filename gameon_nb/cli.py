@@ -46,12 +46,12 @@ def _print(report: dict[str, Any], as_json: bool) -> None:
 
 def run_config(run_dir: Path, assignments: Sequence[str]) -> RunConfig:
     """The run's config: its saved config.json (or the defaults), with `--set` overrides applied
-    and validated, saved back atomically."""
+    and validated, saved back atomically once this process holds the run's lock."""
     from gameon_nb.loop.rundir import RunDir
 
     run = RunDir(run_dir)
     config = run.load_config(list(assignments))
-    run.root.mkdir(parents=True, exist_ok=True)
+    run.lock()  # this command is the run's writer until it exits
     run.save_config(config)
     return config
 
@@ -296,7 +296,7 @@ def _status(args: argparse.Namespace) -> int:
     if not (Path(args.run_dir) / "config.json").exists():
         print(f"gameon status: {args.run_dir} holds no run", file=sys.stderr)
         return 2
-    _print(Experiment.resume(args.run_dir).status(), args.json)
+    _print(Experiment.resume(args.run_dir, read_only=True).status(), args.json)
     return 0
 
 

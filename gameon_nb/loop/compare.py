@@ -33,7 +33,7 @@ from gameon_nb.config import RunConfig
 from gameon_nb.data.bootstrap import COMPOSITES
 from gameon_nb.learner.evaluate import evaluate_skills
 from gameon_nb.loop.experiment import Experiment, round_or_none
-from gameon_nb.loop.rundir import RunDir
+from gameon_nb.loop.rundir import RunDir, RunLock
 from gameon_nb.sim.templates import TEMPLATES
 from gameon_nb.skills.skill import Skill
 from gameon_nb.streams import FINAL_EVALUATION, stream_seed
@@ -132,6 +132,19 @@ def compare_curricula(
     ["truth", "judge"]} runs each curriculum on the oracle's word and on the judge's.
     """
     root = Path(root)
+    with RunLock(root):  # one comparison writes this directory at a time
+        table = _compare(root, curricula, seeds, assignments or [], progress, vary)
+    return table
+
+
+def _compare(
+    root: Path,
+    curricula: list[str],
+    seeds: list[int],
+    assignments: list[str],
+    progress: bool,
+    vary: dict[str, list[str]] | None,
+) -> dict[str, Any]:
     rows = []
     for arm in arms(curricula, vary):
         for seed in seeds:
@@ -140,7 +153,7 @@ def compare_curricula(
             if run.state_path.exists():
                 exp = Experiment.resume(run.root, progress=progress)
             else:
-                sets = [*(assignments or []), *arm["sets"]]
+                sets = [*assignments, *arm["sets"]]
                 sets += [f"loop.curriculum={arm['curriculum']}", f"seed={seed}"]
                 config = run.load_config(sets)
                 if not run.root.exists() and _same_setup(setup, config):
@@ -251,10 +264,11 @@ def _same_setup(snapshot: Path, config: RunConfig) -> bool:
 
 
 def _copy_run(source: Path, target: Path) -> None:
-    """Copy a run directory whole, under a temporary name first (a crash leaves no half copy)."""
+    """Copy a run directory whole (not its lock, nor tb/, which is rewritten from the events),
+    under a temporary name first (a crash leaves no half copy)."""
     partial = target.with_name(target.name + ".partial")
     shutil.rmtree(partial, ignore_errors=True)
-    shutil.copytree(source, partial)
+    shutil.copytree(source, partial, ignore=shutil.ignore_patterns(".lock", "tb"))
     partial.rename(target)
 
 

@@ -20,6 +20,7 @@ import contextlib
 import dataclasses
 import json
 import time
+import weakref
 from collections import Counter
 from pathlib import Path
 from typing import Any, Literal
@@ -45,7 +46,7 @@ from gameon_nb.learner.trainer import Learner
 from gameon_nb.loop import events as ev
 from gameon_nb.loop.collect import CollectJob, collect, waves
 from gameon_nb.loop.curricula import get_curriculum
-from gameon_nb.loop.rundir import RunDir
+from gameon_nb.loop.rundir import RunDir, RunLock
 from gameon_nb.loop.tensorboard import TensorBoardSink, open_sink
 from gameon_nb.sim.env import StackingEnv, make_env
 from gameon_nb.skills.library import SkillLibrary
@@ -83,12 +84,17 @@ class Experiment:
         *,
         experimenter: Experimenter | None = None,
         progress: bool = False,
+        read_only: bool = False,
     ) -> None:
         self.rundir = RunDir(run_dir)
-        self.rundir.root.mkdir(parents=True, exist_ok=True)
+        self.read_only = read_only
+        """Opened to read (status, tables) without the run's lock: `step` refuses to run."""
+        self._lock: RunLock | None = None if read_only else self.rundir.lock()
+        if self._lock is not None:  # released by close(), or when this object is collected
+            self._release = weakref.finalize(self, self._lock.release)
         saved = self.rundir.config_path.exists()
         self.config = config or self.rundir.load_config()
-        if config is not None or not saved:
+        if not read_only and (config is not None or not saved):
             self.rundir.save_config(self.config)
         self.progress = progress
         self.state: dict[str, Any] = self.rundir.load_state() or {
@@ -107,7 +113,8 @@ class Experiment:
         self._scene_env: StackingEnv | None = None
         self._tensorboard: TensorBoardSink | Literal[False] | None = None
         """Opened (from the past events) on the first event written; False without TensorBoard."""
-        self._reopen_if_budget_grew()
+        if not read_only:
+            self._reopen_if_budget_grew()
 
     @classmethod
     def resume(cls, run_dir: Path | str, **kwargs: Any) -> Experiment:
@@ -199,6 +206,8 @@ class Experiment:
     def step(self) -> dict[str, Any]:
         """Run the next stage and return its summary (also in the stage_finished event)."""
         stage = self.next_stage
+        if self.read_only:
+            raise RuntimeError(f"{self.rundir.root} was opened read-only: open it to write")
         if stage == "done":
             raise RuntimeError(f"the run in {self.rundir.root} is done ({self.state['stopped']})")
         resumed = bool(self.state.get("started") == [self.round, stage])
@@ -238,6 +247,9 @@ class Experiment:
         bar.close()
 
     def close(self) -> None:
+        """Close the envs and files this run holds, and give up its lock."""
+        if self._lock is not None:
+            self._release()
         if self._tensorboard:
             self._tensorboard.close()
         self._tensorboard = None

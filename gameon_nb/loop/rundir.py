@@ -4,6 +4,14 @@
     >>> run.config_path, run.library_path, run.episodes, run.checkpoint("latest")
     >>> run.save_config(config); run.load_config()
     >>> run.save_state({"round": 2, "next_stage": "collect"}); run.load_state()
+    >>> with run.lock():              # this process is the run's one writer until the block ends
+    ...     ...                       # a second writer: RunLockedError naming this pid and command
+
+A run directory has one writing process at a time: every writer (the CLI, `Experiment`, the
+stepper, `compare`, `batch`) takes `RunLock`, an advisory OS lock (`fcntl.flock`) on `.lock`,
+which the OS releases when the holder exits or is killed; `.lock` names the holder. Readers
+(`gameon status`, the static widgets, reports) never need it. Within one process the lock is
+re-entrant: a notebook may open the run twice.
 
 Layout: config.json (resolved), state.json (stage reached), events.jsonl, calls.jsonl (the
 experimenter's call log), library.json, episodes/, checkpoints/, evaluations/, images/, report/,
@@ -13,20 +21,117 @@ Every file is written atomically, so a killed process leaves either the old or t
 
 from __future__ import annotations
 
+import datetime
+import fcntl
 import json
+import os
+import sys
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from gameon_nb.atomic import atomic_write_text
 from gameon_nb.config import ConfigError, RunConfig, from_dict, override, to_dict
 from gameon_nb.data.store import EpisodeStore
 from gameon_nb.skills.library import SkillLibrary
 
-__all__ = ["RunDir", "RunStateError"]
+__all__ = ["RunDir", "RunLock", "RunLockedError", "RunStateError"]
 
 
 class RunStateError(RuntimeError):
     """A run directory whose config or state cannot be read back."""
+
+
+class RunLockedError(RunStateError):
+    """Another process writes this run directory; the message names it."""
+
+
+_HELD: dict[Path, tuple[IO[str], int]] = {}
+"""Run directories this process holds the lock of: the open lock file and how many holds."""
+
+
+def _command_line(limit: int = 160) -> str:
+    """This process's command line as `ps` shows it, shortened to `limit` characters."""
+    try:
+        words = Path("/proc/self/cmdline").read_bytes().decode(errors="replace").split("\0")
+        words = [Path(words[0]).name, *words[1:]]
+    except OSError:
+        words = [Path(sys.executable).name, *sys.argv]
+    line = " ".join(" ".join(words).split())
+    return line if len(line) <= limit else line[: limit - 3] + "..."
+
+
+class RunLock:
+    """The advisory lock that makes one process the writer of a run directory (see above).
+
+    >>> lock = RunLock("runs/a").acquire()     # RunLockedError if another process holds it
+    >>> lock.release()                         # or the process ends, however it ends
+    """
+
+    def __init__(self, root: Path | str) -> None:
+        self.root = Path(root)
+        self.path = self.root / ".lock"
+        self._held = False
+
+    def holder(self) -> dict[str, Any] | None:
+        """{"pid", "command", "since"} of the process named in `.lock` (None: none written)."""
+        try:
+            data = json.loads(self.path.read_text())
+        except (OSError, json.JSONDecodeError):
+            return None
+        return data if isinstance(data, dict) else None
+
+    def acquire(self) -> RunLock:
+        """Hold the lock (again, if this process holds it already); fail at once if another
+        process does, changing no file of the run."""
+        if self._held:
+            return self
+        key = self.root.resolve()
+        if key in _HELD:
+            handle, holds = _HELD[key]
+            _HELD[key] = (handle, holds + 1)
+            self._held = True
+            return self
+        self.root.mkdir(parents=True, exist_ok=True)
+        handle = open(self.path, "a+", encoding="utf-8")  # noqa: SIM115 (held until release)
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.close()
+            who = self.holder() or {}
+            raise RunLockedError(
+                f"{self.root} is in use by process {who.get('pid', '?')} "
+                f"({who.get('command', 'unknown command')}, since {who.get('since', '?')}): "
+                "wait for it to finish or stop it; reading the run (gameon status, reports, "
+                "the static widgets) works meanwhile"
+            ) from None
+        handle.truncate(0)
+        command = _command_line()
+        since = datetime.datetime.now().astimezone().isoformat(timespec="seconds")
+        handle.write(json.dumps({"pid": os.getpid(), "command": command, "since": since}))
+        handle.flush()
+        _HELD[key] = (handle, 1)
+        self._held = True
+        return self
+
+    def release(self) -> None:
+        """Give up this hold; the lock is free once every hold of this process is given up."""
+        if not self._held:
+            return
+        self._held = False
+        key = self.root.resolve()
+        handle, holds = _HELD[key]
+        if holds > 1:
+            _HELD[key] = (handle, holds - 1)
+            return
+        del _HELD[key]
+        handle.truncate(0)
+        handle.close()  # closing the file releases the flock
+
+    def __enter__(self) -> RunLock:
+        return self.acquire()
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
 
 
 class RunDir:
@@ -78,6 +183,10 @@ class RunDir:
 
     def image(self, name: str) -> Path:
         return self.root / "images" / name
+
+    def lock(self) -> RunLock:
+        """This run's `RunLock`, acquired: the caller is its writer until `release()`."""
+        return RunLock(self.root).acquire()
 
     # -- owned files ---------------------------------------------------------------------------
 
