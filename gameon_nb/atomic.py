@@ -1,7 +1,7 @@
 """Crash-safe file writes: a temporary file beside the target, flushed, fsynced, then renamed.
 
-    >>> atomic_write_bytes(run_dir / "library.json", data)
-    >>> atomic_write_text(run_dir / "state.json", json.dumps(state))
+    >>> atomic_write_bytes(run.library_path, data)          # run = RunDir("runs/a")
+    >>> atomic_write_text(run.state_path, json.dumps(state))
 
 A process killed mid-write leaves the old file (or none) and, at worst, a `.tmp-*` file that
 readers ignore and `remove_stale_temporaries` cleans up; never a half-written target.

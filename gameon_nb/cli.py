@@ -47,7 +47,7 @@ def _print(report: dict[str, Any], as_json: bool) -> None:
 def run_config(run_dir: Path, assignments: Sequence[str]) -> RunConfig:
     """The run's config: its saved config.json (or the defaults), with `--set` overrides applied
     and validated, saved back atomically once this process holds the run's lock."""
-    from gameon_nb.loop.rundir import RunDir
+    from gameon_nb.run.dir import RunDir
 
     run = RunDir(run_dir)
     config = run.load_config(list(assignments))
@@ -58,33 +58,30 @@ def run_config(run_dir: Path, assignments: Sequence[str]) -> RunConfig:
 
 def _bootstrap(args: argparse.Namespace) -> int:
     from gameon_nb.data.bootstrap import bootstrap
-    from gameon_nb.data.relabel import Relabeller
-    from gameon_nb.data.store import EpisodeStore
-    from gameon_nb.skills.library import SkillLibrary
+    from gameon_nb.data.relabel import relabel_known
+    from gameon_nb.run.dir import RunDir
 
     named = {"episodes": args.episodes, "noise": args.noise, "failure_rate": args.failure_rate}
     named |= {"workers": args.workers}
     sets = [f"bootstrap.{k}={v}" for k, v in named.items() if v is not None]
     if args.seed is not None:
         sets.append(f"seed={args.seed}")
-    config = run_config(args.run_dir, [*sets, *args.set])
-    report = bootstrap(args.run_dir, config, progress=True)
-    library_path = Path(args.run_dir) / "library.json"
-    library = SkillLibrary.load(library_path) if library_path.exists() else SkillLibrary.initial()
-    relabel = Relabeller(EpisodeStore(Path(args.run_dir) / "episodes"))
-    for text in library.known():
-        library[text].reward_steps = relabel.reward_steps(text)
-    library.save(library_path)
+    run = RunDir(args.run_dir)
+    config = run_config(run.root, [*sets, *args.set])
+    report = bootstrap(run.root, config, progress=True)
+    library = run.library()
+    relabel_known(library, run.store())
+    library.save(run.library_path)
     _print(report, args.json)
     return 0
 
 
 def _retrieve(args: argparse.Namespace) -> int:
+    from gameon_nb.run.dir import RunDir
     from gameon_nb.skills.library import SkillLibrary
     from gameon_nb.skills.retrieval import SkillRetriever
 
-    path = args.run_dir / "library.json" if args.run_dir else None
-    library = SkillLibrary.load(path) if path and path.exists() else SkillLibrary.initial()
+    library = RunDir(args.run_dir).library() if args.run_dir else SkillLibrary.initial()
     kwargs = {} if args.threshold is None else {"threshold": args.threshold}
     answers = [
         a.to_json() for a in SkillRetriever(library.known(), **kwargs).retrieve_all(args.text)
@@ -100,8 +97,6 @@ def _retrieve(args: argparse.Namespace) -> int:
 def _judge_eval(args: argparse.Namespace) -> int:
     import dataclasses
 
-    from gameon_nb.config import RunConfig, from_dict, override
-    from gameon_nb.data.store import EpisodeStore
     from gameon_nb.experimenter import (
         BackendConfigError,
         Experimenter,
@@ -109,22 +104,21 @@ def _judge_eval(args: argparse.Namespace) -> int:
         UnknownBackendError,
         judge_agreement,
     )
+    from gameon_nb.run.dir import RunDir
 
-    run_dir = Path(args.run_dir)
-    path = run_dir / "config.json"  # read, never written: judging does not change the run
-    config = from_dict(RunConfig, json.loads(path.read_text())) if path.exists() else RunConfig()
-    config = override(config, list(args.set))
+    run = RunDir(args.run_dir)
+    config = run.load_config(list(args.set))  # read, never written: judging changes no run
     judge = dataclasses.replace(config.experimenter.judge, backend=args.backend)
     experimenter = dataclasses.replace(config.experimenter, judge=judge)
-    out = Path(args.out) if args.out else run_dir / "judge_eval" / args.backend
+    out = Path(args.out) if args.out else run.judge_eval_dir(args.backend)
     exp = Experimenter(experimenter, out, seed=config.seed)
-    store = EpisodeStore(run_dir / "episodes")
+    store = run.store()
     try:
         report = judge_agreement(exp, store, args.segments, camera=config.sim.view_camera)
     except (UnknownBackendError, BackendConfigError, MissingDependencyError) as error:
         print(f"gameon judge-eval: {error}", file=sys.stderr)
         return 2
-    _print(report | {"run_dir": str(run_dir), "call_log": str(out / "calls.jsonl")}, args.json)
+    _print(report | {"run_dir": str(run.root), "call_log": str(exp.ledger.log_path)}, args.json)
     return 0
 
 
@@ -133,7 +127,7 @@ def _train(args: argparse.Namespace) -> int:
 
     from gameon_nb.data.dataset import TransitionData
     from gameon_nb.learner import Learner
-    from gameon_nb.loop.rundir import RunDir
+    from gameon_nb.run.dir import RunDir
 
     run = RunDir(args.run_dir)
     config = run_config(run.root, args.set)
@@ -169,7 +163,7 @@ def _train(args: argparse.Namespace) -> int:
 
 def _eval(args: argparse.Namespace) -> int:
     from gameon_nb.learner import Learner, evaluate_skills
-    from gameon_nb.loop.rundir import RunDir
+    from gameon_nb.run.dir import RunDir
     from gameon_nb.skills.retrieval import SkillRetriever
 
     run = RunDir(args.run_dir)
@@ -216,13 +210,13 @@ def _loop_sets(args: argparse.Namespace) -> list[str]:
 
 def _loop(args: argparse.Namespace) -> int:
     from gameon_nb.loop.experiment import Experiment
-    from gameon_nb.loop.rundir import RunDir
+    from gameon_nb.run.dir import RunDir
 
     run = RunDir(args.run_dir)
     started = run.state_path.exists()
     if started and not args.resume:
         print(
-            f"gameon loop: {run.root} already holds a run (next: {run.load_state().get('next')}); "
+            f"gameon loop: {run.root} already holds a run (next: {run.load_state().next}); "
             "add --resume to continue it, or choose another --run-dir",
             file=sys.stderr,
         )
@@ -233,7 +227,7 @@ def _loop(args: argparse.Namespace) -> int:
         exp.run()
     finally:
         exp.close()
-    _print(exp.status(), args.json)
+    _print(exp.status().to_json(), args.json)
     return 0
 
 
@@ -253,8 +247,8 @@ def _demo(args: argparse.Namespace) -> int:
 
     from gameon_nb.config import override, to_dict
     from gameon_nb.loop.experiment import Experiment
-    from gameon_nb.loop.rundir import RunDir
     from gameon_nb.report import write_report
+    from gameon_nb.run.dir import RunDir
 
     run = RunDir(args.run_dir)
     started = time.perf_counter()
@@ -282,7 +276,7 @@ def _demo(args: argparse.Namespace) -> int:
     finally:
         exp.close()
     report = write_report(run.root)
-    summary = exp.status() | {
+    summary = exp.status().to_json() | {
         "report": str(report),
         "seconds": round(time.perf_counter() - started),
     }
@@ -292,17 +286,18 @@ def _demo(args: argparse.Namespace) -> int:
 
 def _status(args: argparse.Namespace) -> int:
     from gameon_nb.loop.experiment import Experiment
+    from gameon_nb.run.dir import RunDir
 
-    if not (Path(args.run_dir) / "config.json").exists():
+    if not RunDir(args.run_dir).config_path.exists():
         print(f"gameon status: {args.run_dir} holds no run", file=sys.stderr)
         return 2
-    _print(Experiment.resume(args.run_dir, read_only=True).status(), args.json)
+    _print(Experiment.resume(args.run_dir, read_only=True).status().to_json(), args.json)
     return 0
 
 
 def _export(args: argparse.Namespace) -> int:
     from gameon_nb.data.minari_io import dataset_id_for, export_minari
-    from gameon_nb.loop.rundir import RunDir
+    from gameon_nb.run.dir import RunDir
 
     run = RunDir(args.run_dir)
     if not run.config_path.exists():
@@ -321,9 +316,10 @@ def _export(args: argparse.Namespace) -> int:
 
 def _import(args: argparse.Namespace) -> int:
     from gameon_nb.data.minari_io import import_minari
-    from gameon_nb.loop.rundir import RunDir
+    from gameon_nb.run.dir import RunDir
 
     run = RunDir(args.run_dir)
+    run.lock()  # this command writes the run's store
     ids = import_minari(args.dataset, run.store(), args.root, keep_rounds=args.keep_rounds)
     hint = f"--set bootstrap.episodes={len(ids)}" if not args.keep_rounds else ""
     _print({"run_dir": str(run.root), "episodes": len(ids), "bootstrap_with": hint}, args.json)
@@ -336,6 +332,9 @@ def _tensorboard(args: argparse.Namespace) -> int:
     if not available():
         print("gameon tensorboard: pip install 'gameon_nb[tensorboard]'", file=sys.stderr)
         return 2
+    from gameon_nb.run.dir import RunDir
+
+    RunDir(args.run_dir).lock()  # a running loop writes tb/ itself
     print(rebuild(args.run_dir))
     return 0
 
@@ -360,7 +359,9 @@ def _compare(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(table, indent=2))
     else:
-        print((Path(args.run_dir) / "compare.md").read_text())
+        from gameon_nb.run.dir import CompareDir
+
+        print(CompareDir(args.run_dir).table("md").read_text())
     return 0
 
 
@@ -666,7 +667,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from gameon_nb.config import ConfigError
     from gameon_nb.data.minari_io import MinariError
     from gameon_nb.loop.curricula import UnknownCurriculumError
-    from gameon_nb.loop.rundir import RunStateError
+    from gameon_nb.run.dir import RunStateError
 
     parser = build_parser()
     args = parser.parse_args(argv)

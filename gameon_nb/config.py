@@ -427,11 +427,6 @@ RULES = (
         "learner.latent_dim ({c.learner.latent_dim}) must be a multiple of learner.heads "
         "({c.learner.heads})",
     ),
-    _rule(
-        lambda c: c.loop.grow_min_episodes <= c.loop.eval_episodes,
-        "loop.grow_min_episodes ({c.loop.grow_min_episodes}) exceeds loop.eval_episodes "
-        "({c.loop.eval_episodes}): no skill could ever join the library",
-    ),
 )
 """Rules between fields, checked whenever a RunConfig is made: one place for every entry point
 (the CLI, notebooks, `Experiment`, `gameon train`, papermill parameters)."""

@@ -21,7 +21,8 @@ import numpy as np
 from gameon_nb.atomic import atomic_write_text
 from gameon_nb.loop import events as ev
 from gameon_nb.loop.experiment import round_table
-from gameon_nb.loop.rundir import RunDir
+from gameon_nb.run.dir import RunDir
+from gameon_nb.run.state import RoundRow
 from gameon_nb.widgets import curves_html, judgement_html, library_html, rollout_html
 from gameon_nb.widgets.svg import line_chart_svg, svg_img
 
@@ -92,7 +93,7 @@ def _rounds_table(events: list[ev.Event]) -> str:
     return f'<table class="gameon-rounds"><tr>{head}</tr>{body}</table>'
 
 
-def growth_html(rounds: list[dict[str, Any]]) -> str:
+def growth_html(rounds: list[RoundRow]) -> str:
     """Per round: library size, decomposition length and task success, as charts and a table.
 
     >>> growth_html(Experiment.resume(run_dir).round_table())   # or round_table(state, library)
@@ -101,7 +102,8 @@ def growth_html(rounds: list[dict[str, Any]]) -> str:
         return '<p class="gameon-muted">No round has finished yet.</p>'
 
     def series(key: str) -> dict[str, list[tuple[float, float]]]:
-        points = [(float(r["round"]), float(r[key])) for r in rounds if r[key] is not None]
+        values = [(r.round, getattr(r, key)) for r in rounds]
+        points = [(float(x), float(y)) for x, y in values if y is not None]
         return {key.replace("_", " "): points}
 
     titles = [
@@ -130,9 +132,9 @@ def growth_html(rounds: list[dict[str, Any]]) -> str:
         ]
     )
     body = "".join(
-        f"<tr><td>{r['round']}</td><td>{_e(r['task'] or '-')}</td><td>{r['steps']}</td>"
-        f"<td>{'-' if r['task_success'] is None else format(r['task_success'], '.0%')}</td>"
-        f"<td>{_e(', '.join(r['added']) or '-')}</td><td>{r['library_size']}</td></tr>"
+        f"<tr><td>{r.round}</td><td>{_e(r.task or '-')}</td><td>{r.steps}</td>"
+        f"<td>{'-' if r.task_success is None else format(r.task_success, '.0%')}</td>"
+        f"<td>{_e(', '.join(r.added) or '-')}</td><td>{r.library_size}</td></tr>"
         for r in rounds
     )
     return f'<div>{images}</div><table class="gameon-rounds"><tr>{head}</tr>{body}</table>'
@@ -182,10 +184,10 @@ def report_html(run_dir: Path | str, video_fps: float = 8.0) -> str:
     rounds = round_table(state, run.library())
     parts = [
         f"<h1>gameon_nb run: {_e(run.root.name)}</h1>",
-        f'<p class="gameon-muted">{_e(run.root)} · round {state.get("round", 0)} · next stage '
-        f"{_e(state.get('next', '-'))} · {len(store)} episodes · curriculum "
+        f'<p class="gameon-muted">{_e(run.root)} · round {state.round} · next stage '
+        f"{_e(state.next)} · {len(store)} episodes · curriculum "
         f"{_e(config.loop.curriculum)} · experimenter {_e(config.experimenter.backend)}"
-        f"{' · stopped: ' + _e(state['stopped']) if state.get('stopped') else ''}</p>",
+        f"{' · stopped: ' + _e(state.stopped) if state.stopped else ''}</p>",
         "<h2>Rounds</h2>",
         _rounds_table(events),
     ]

@@ -14,23 +14,22 @@ import nbformat
 import papermill
 import pytest
 
-from gameon_nb.batch import (
-    NotebookError,
-    Parameter,
-    ParameterError,
+from gameon_nb import (
+    TINY,
+    RunConfig,
     choose_backend,
     config_assignments,
     notebook_config,
-    notebook_parameters,
-    parse_value,
-    resolve_parameters,
-    run_batch,
+    override,
     start_experiment,
 )
+from gameon_nb.batch import resolve_parameters, run_batch
 from gameon_nb.cli import main
-from gameon_nb.config import RunConfig, override
-from gameon_nb.loop import TINY
-from gameon_nb.loop.rundir import RunStateError
+from gameon_nb.known_parameters import CONFIG_PARAMETERS, KNOWN_PARAMETERS
+from gameon_nb.notebook_errors import NotebookError, ParameterError
+from gameon_nb.parameter_values import parse_value
+from gameon_nb.parameters_cell import Parameter, notebook_parameters
+from gameon_nb.run.dir import RunStateError
 
 REPO = Path(__file__).resolve().parents[1]
 QUICKSTART = REPO / "notebooks" / "00_quickstart.ipynb"
@@ -155,7 +154,7 @@ def test_names_are_checked_against_the_cell_and_the_config(tmp_path: Path) -> No
     assert "known: run_dir, preset, rounds, overrides" in str(unknown.value)
     with pytest.raises(ParameterError, match=r"config: 'loop\.no_field' is not a config field"):
         resolve_parameters(QUICKSTART, [("loop.no_field", "1")])
-    with pytest.raises(ParameterError, match=r"LoopConfig\.rounds: expected int"):
+    with pytest.raises(ParameterError, match=r"config: loop\.rounds: expected int"):
         resolve_parameters(QUICKSTART, [("loop.rounds", '"two"')])
     with pytest.raises(
         ParameterError, match="unknown preset 'huge'; known: demo, study, tiny, gpu"
@@ -215,7 +214,40 @@ def test_notebook_config_is_the_preset_then_named_then_overrides() -> None:
     assert config_assignments(overrides=["loop.rounds=5"], rounds=1)[-1] == "loop.rounds=5"
     assert notebook_config().loop.rounds == RunConfig().loop.rounds
     with pytest.raises(ParameterError, match=re.escape("list of section.field=value")):
-        config_assignments(overrides="loop.rounds=1")  # type: ignore[arg-type]
+        config_assignments(overrides="loop.rounds=1")
+
+
+def test_each_known_parameter_is_declared_once() -> None:
+    assert CONFIG_PARAMETERS == (
+        "preset",
+        "rounds",
+        "seed",
+        "curriculum",
+        "experimenter",
+        "overrides",
+    )
+    assert {"run_dir", "curricula", "backend"} <= set(KNOWN_PARAMETERS) - set(CONFIG_PARAMETERS)
+    assert config_assignments(curriculum="random", seed=2, rounds=None) == [
+        "seed=2",
+        "loop.curriculum=random",
+    ]
+    assert config_assignments(experimenter="scripted") == ["experimenter.backend=scripted"]
+    for name in CONFIG_PARAMETERS:  # each one reaches the config through notebook_config
+        known = KNOWN_PARAMETERS[name]
+        assert known.shapes_config
+        assert known.check is None
+    with pytest.raises(
+        ParameterError, match="'curricula' is not a config parameter; known: preset"
+    ):
+        notebook_config(curricula=["random"])
+
+
+def test_a_known_parameter_declared_with_another_type_is_refused(tmp_path: Path) -> None:
+    odd = write(tmp_path / "odd.ipynb", 'rounds: str = "2"  # rounds, as text')
+    with pytest.raises(NotebookError, match=r"declares rounds: str; rounds is int"):
+        resolve_parameters(odd, [])
+    code = main(["batch", str(odd), "--run-dir", str(tmp_path / "run"), "--check"])
+    assert code == 2
 
 
 def test_start_experiment_resumes_the_same_config_only(tmp_path: Path) -> None:

@@ -130,8 +130,10 @@ def test_judge_eval_cli(small_run: Path, server, tmp_path: Path, capsys) -> None
     assert (report["backend"], report["count"], report["fallbacks"]) == ("gemini", 4, 0)
     assert report["usage"]["requests"] == server.count == 4
     assert (tmp_path / "g" / "calls.jsonl").exists()
-    assert main([*args, "--backend", "nope", "--out", str(tmp_path / "n")]) == 2
-    assert "known: gemini, openai, replay, scripted" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as refused:  # the config refuses it, before any work
+        main([*args, "--backend", "nope", "--out", str(tmp_path / "n")])
+    assert refused.value.code == 2
+    assert "backend is 'nope'; it accepts" in capsys.readouterr().err
     assert sorted(p.relative_to(small_run) for p in small_run.rglob("*")) == before
 
 

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from scenes import place
 
-from gameon_nb.config import ExperimenterConfig, RoleConfig
+from gameon_nb.config import ConfigError, ExperimenterConfig, RoleConfig
 from gameon_nb.experimenter import (
     BackendConfigError,
     CurveContext,
@@ -28,6 +28,7 @@ from gameon_nb.experimenter import (
     UnknownBackendError,
     read_call_log,
 )
+from gameon_nb.experimenter.backends import BackendSpec, make_backend
 from gameon_nb.experimenter.experimenter import JUDGE_OPTIONS
 from gameon_nb.sim import make_env, scripted_controller
 from gameon_nb.sim.scene import SceneState
@@ -202,7 +203,7 @@ def test_a_scripted_judge_that_errs_flips_its_share_the_same_way_each_time(tmp_p
     assert verdicts("b") == first  # the same frames draw the same errors
     exact = Experimenter(config, tmp_path / "c").scripted  # the rules behind every fallback
     assert all(exact.judge(JudgeContext("lift", [f], True)).answer == "yes" for f in frames)
-    with pytest.raises(ValueError, match="fraction in"):
+    with pytest.raises(ValueError, match=r"scripted_judge_error is 1.5; it accepts >= 0 and <= 1"):
         Experimenter(ExperimenterConfig(scripted_judge_error=1.5), tmp_path / "d")
 
 
@@ -264,11 +265,14 @@ def test_role_settings_override_the_defaults(tmp_path) -> None:
     assert exp.role_config("analyst")[0] == "scripted"
 
 
-def test_an_unknown_backend_lists_the_known_ones(scene, tmp_path) -> None:
-    image, state = scene
-    exp = Experimenter(ExperimenterConfig(backend="claude"), tmp_path)
+def test_an_unknown_backend_lists_the_known_ones(tmp_path) -> None:
+    with pytest.raises(
+        ConfigError, match=r"backend is 'claude'; it accepts \['scripted', 'gemini'"
+    ):
+        ExperimenterConfig(backend="claude")  # type: ignore[arg-type]
+    spec = BackendSpec(ExperimenterConfig(), "claude-3", 0, None)
     with pytest.raises(UnknownBackendError, match="gemini, openai, replay, scripted"):
-        exp.propose_task(ProposalContext(image, state, SkillLibrary.initial()))
+        make_backend("claude", spec)  # the registry's own check, for code that skips the config
 
 
 def test_configuration_faults_say_what_to_do(monkeypatch, scene, tmp_path) -> None:

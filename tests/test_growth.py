@@ -9,18 +9,28 @@ from pathlib import Path
 import pytest
 
 from gameon_nb.config import RunConfig, override
+from gameon_nb.experimenter.decisions import ProgressVerdict
 from gameon_nb.loop import TINY, Experiment
 from gameon_nb.loop import events as ev
 
 CLEARS = "stack the red block on the blue block"
 MISSES = "stack the green block on the red block"
 NEXT_TO = "put the red block next to the blue block"
+JOIN_ON_20 = ("loop.grow_min_episodes=20",)
+
+
+def verdict(learned: bool, add_to_library: bool) -> ProgressVerdict:
+    """An analyst's verdict on a learning curve, as the analyse stage records it."""
+    return ProgressVerdict(
+        reasoning="", backend="scripted", fallback=False, learned=learned, converged=False,
+        add_to_library=add_to_library, keep_training=not learned,
+    )  # fmt: skip
 
 
 def at_stage(root: Path, stage: str, *sets: str) -> Experiment:
     """A tiny run placed in round 1 just before `stage`, without running setup."""
-    exp = Experiment(root, override(RunConfig(), [*TINY, "loop.grow_min_episodes=20", *sets]))
-    exp.state.update(round=1, next=stage)
+    exp = Experiment(root, override(RunConfig(), [*TINY, *sets]))
+    exp.state.round, exp.state.next = 1, stage
     return exp
 
 
@@ -28,12 +38,13 @@ def at_stage(root: Path, stage: str, *sets: str) -> Experiment:
 def test_a_candidate_that_clears_the_bar_joins_and_one_that_misses_does_not(
     tmp_path: Path, rule_only: bool
 ) -> None:
-    exp = at_stage(tmp_path, "grow", f"loop.grow_rule_only={str(rule_only).lower()}")
+    rule = f"loop.grow_rule_only={str(rule_only).lower()}"
+    exp = at_stage(tmp_path, "grow", *JOIN_ON_20, rule)
     exp.library.record_success(CLEARS, round=1, rate=0.75, episodes=20)
     exp.library.record_success(MISSES, round=1, rate=0.65, episodes=20)
     exp.library.record_success(NEXT_TO, round=1, rate=0.9, episodes=8)
-    analysis = {"learned": True, "converged": False, "add_to_library": True}
-    exp.this_round["analysis"] = dict.fromkeys(exp.library.candidates(), analysis)
+    analysis = verdict(learned=True, add_to_library=True)
+    exp.this_round.analysis = dict.fromkeys(exp.library.candidates(), analysis)
     summary = exp.step()
     assert summary["added"] == [CLEARS]  # 0.65 misses 0.7; 8 episodes are fewer than 20
     assert exp.library[CLEARS].status == "learned"
@@ -45,9 +56,9 @@ def test_a_candidate_that_clears_the_bar_joins_and_one_that_misses_does_not(
 
 
 def test_the_analyst_can_hold_a_measured_candidate_back(tmp_path: Path) -> None:
-    exp = at_stage(tmp_path, "grow")
+    exp = at_stage(tmp_path, "grow", *JOIN_ON_20)
     exp.library.record_success(CLEARS, round=1, rate=0.9, episodes=20)
-    exp.this_round["analysis"] = {CLEARS: {"learned": False, "add_to_library": False}}
+    exp.this_round.analysis = {CLEARS: verdict(learned=False, add_to_library=False)}
     assert exp.step()["added"] == []
     (disagreement,) = exp.events.read(ev.GrowthDisagreement)
     assert (disagreement.skill, disagreement.measured, disagreement.analyst) == (
@@ -62,7 +73,7 @@ def test_candidates_with_data_are_screened_and_promising_ones_evaluated_in_full(
     tmp_path: Path,
 ) -> None:
     exp = at_stage(tmp_path, "evaluate", "loop.eval_episodes=4", "loop.screen_episodes=1")
-    exp.state["round"] = 2  # the last round of the tiny budget: candidates are screened
+    exp.state.round = 2  # the last round of the tiny budget: candidates are screened
     exp.library[NEXT_TO].reward_steps = 5  # it came true somewhere in the data
     assert NEXT_TO not in exp.eval_skills()
     assert exp.screened_skills() == [NEXT_TO]
@@ -87,6 +98,6 @@ def test_the_offline_baseline_collects_nothing_and_trains_as_much(tmp_path: Path
     exp.close()
     assert len(exp.store) == 6  # the bootstrap episodes only
     assert exp.learner.step == exp.config.loop.pretrain_steps + exp.config.loop.train_steps
-    assert exp.state["history"] == []
-    (row,) = exp.status()["rounds"]
-    assert (row["task"], row["steps"], row["task_success"]) == ("", 0, None)
+    assert exp.state.history == []
+    (row,) = exp.status().rounds
+    assert (row.task, row.steps, row.task_success) == ("", 0, None)

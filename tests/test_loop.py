@@ -59,9 +59,9 @@ def test_store_library_and_state_grow(tiny_run: Path) -> None:
     for target in RunConfig().loop.targets:
         assert [p["round"] for p in library[target].success] == [0, 1, 2]
     state = run.load_state()
-    assert state["next"] == "done"
-    assert state["stopped"] == "round budget spent"
-    assert [h["round"] for h in state["history"]] == [1, 2]
+    assert state.next == "done"
+    assert state.stopped == "round budget spent"
+    assert [h.round for h in state.history] == [1, 2]
     assert run.checkpoint("latest").exists()
     assert not run.checkpoint("train-002").exists()  # partial checkpoints are cleaned up
     evaluated_last = set(json.loads(run.evaluation(2).read_text()))
@@ -72,11 +72,12 @@ def test_store_library_and_state_grow(tiny_run: Path) -> None:
 
 
 def test_status_reports_the_run(tiny_run: Path) -> None:
-    status = Experiment.resume(tiny_run).status()
-    assert status["next_stage"] == "done"
-    assert status["episodes"] == 12
-    assert status["library"]["open the gripper"]["status"] == "base"
-    assert status["latest_evaluation"]
+    status = Experiment.resume(tiny_run, read_only=True).status()
+    assert status.next_stage == "done"
+    assert status.episodes == 12
+    assert status.library["open the gripper"].status == "base"
+    assert status.latest_evaluation
+    assert status.to_json()["library"]["open the gripper"]["status"] == "base"
     with pytest.raises(RuntimeError, match="is done"):
         Experiment.resume(tiny_run).step()
 
@@ -86,7 +87,7 @@ def test_curricula_choose_differently(tmp_path: Path) -> None:
     for curriculum in ("random", "fixed", "target"):
         cfg = override(RunConfig(), [*TINY, f"loop.curriculum={curriculum}"])
         exp = Experiment(tmp_path / curriculum, cfg)
-        exp.state.update(round=1, next="propose")  # choose a task without setting up
+        exp.state.round, exp.state.next = 1, "propose"  # choose a task without setting up
         tasks[curriculum] = exp.step()["task"]
         exp.close()
     assert tasks["fixed"] == RunConfig().loop.fixed_schedule[0]

@@ -141,7 +141,8 @@ def test_compare_writes_a_table(tmp_path: Path) -> None:
         alone.run()
     finally:
         alone.close()
-    own, shared = alone.status(), Experiment.resume(tmp_path / "target-seed0").status()
+    own = alone.status().to_json()
+    shared = Experiment.resume(tmp_path / "target-seed0").status().to_json()
     for key in ("episodes", "library", "latest_evaluation", "task_counts"):
         assert shared[key] == own[key], key
 
@@ -171,9 +172,9 @@ def test_compare_runs_the_loop_on_the_oracle_and_on_an_erring_judge(tmp_path: Pa
     assert sorted(p.name for p in tmp_path.glob("setup-seed0*")) == ["setup-seed0"]  # shared
     runs = [Experiment.resume(tmp_path / r["run"]) for r in rows]
     try:
-        (truth,), (judged,) = (exp.state["history"] for exp in runs)
-        assert (truth["source"], judged["source"]) == ("truth", "judge")
-        assert truth["task_success"] == truth["task_success_truth"]
+        (truth,), (judged,) = (exp.state.history for exp in runs)
+        assert (truth.source, judged.source) == ("truth", "judge")
+        assert truth.task_success == truth.task_success_truth
         # on the judge's word, every step of every episode and the task were judged
         log = ev.EventLog(runs[1].rundir.events_path).read()
         (agreement,) = [e for e in log if isinstance(e, ev.JudgeAgreement)]

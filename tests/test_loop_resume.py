@@ -79,14 +79,14 @@ def test_killed_in_collection_and_training_then_resumed_equals_uninterrupted(
     os.kill(process.pid, signal.SIGKILL)  # mid-collection: one wave stored, the next in flight
     process.wait()
     state = RunDir(killed).load_state()
-    assert state["next"] == "collect"
+    assert state.next == "collect"
 
     process = gameon_loop(killed, "--resume")
     partial = RunDir(killed).checkpoint("train-002")
     wait_for(killed, lambda log: partial.exists())
     os.kill(process.pid, signal.SIGKILL)  # mid-training, after its first checkpoint
     process.wait()
-    assert RunDir(killed).load_state()["next"] == "train"
+    assert RunDir(killed).load_state().next == "train"
     assert RunDir(killed).checkpoint("train-002").exists()
 
     finish(gameon_loop(killed, "--resume"))

@@ -19,17 +19,10 @@ import nbformat
 import papermill
 import pytest
 
-from gameon_nb.batch import (
-    CONFIG_PARAMETERS,
-    notebook_config,
-    notebook_parameters,
-    parameters_cell,
-    run_batch,
-)
-from gameon_nb.config import RunConfig, override
-from gameon_nb.loop import Experiment
-from gameon_nb.loop import events as ev
-from gameon_nb.loop.presets import GPU
+from gameon_nb import GPU, EventLog, Experiment, RunConfig, notebook_config, override
+from gameon_nb.batch import run_batch
+from gameon_nb.known_parameters import CONFIG_PARAMETERS, check_declarations
+from gameon_nb.parameters_cell import notebook_parameters, parameters_cell
 
 REPO = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((REPO / "notebooks").glob("*.ipynb"))
@@ -38,6 +31,7 @@ TINY_LOOP = [
     ("preset", "tiny"),
     ("rounds", "1"),
     ("loop.eval_episodes", "1"),  # the round-0 evaluation of every base skill dominates setup
+    ("loop.grow_min_episodes", "1"),  # at most eval_episodes, or no skill could join
     ("learner.eval_envs", "16"),
 ]
 FAKE_KEY = "fake-gemini-key-for-the-notebook-tests-0123"
@@ -115,6 +109,7 @@ def test_parameters_are_typed_and_papermill_sees_them(path: Path) -> None:
         "every parameter has a type annotation"
     )
     assert list(papermill.inspect_notebook(str(path))) == list(declared)
+    check_declarations(declared, path.name)  # known parameters have their declared types
     assert {"preset", "overrides"} & set(declared), "CI needs preset or overrides to run it tiny"
     body = "".join(c.source for c in nbformat.read(path, as_version=4).cells[2:])
     for name in set(CONFIG_PARAMETERS) & set(declared):
@@ -225,14 +220,14 @@ def test_step_by_step_shows_the_stepper(tmp_path: Path) -> None:
 
 def test_full_loop_notebook_on_a_finished_run(quickstart: Path, tmp_path: Path) -> None:
     run_dir = copy_run(quickstart, tmp_path / "full")
-    before = len(ev.EventLog(run_dir / "events.jsonl").read())
+    before = len(EventLog(run_dir / "events.jsonl").read())
     run_batch(
         notebook("03_full_loop"),
         run_dir,
         [*TINY_LOOP, ("experimenter", "scripted")],
         progress=False,
     )
-    assert len(ev.EventLog(run_dir / "events.jsonl").read()) == before  # resumed, nothing rerun
+    assert len(EventLog(run_dir / "events.jsonl").read()) == before  # resumed, nothing rerun
     executed = run_dir / "03_full_loop.ipynb"
     text = text_of(executed)
     assert "loop.rounds=1" in text

@@ -14,7 +14,7 @@ import pytest
 
 from gameon_nb.config import RunConfig, override
 from gameon_nb.loop import TINY, Experiment, RunDir
-from gameon_nb.loop.rundir import RunLock, RunLockedError
+from gameon_nb.run.dir import RunLock, RunLockedError
 
 HOLDER = """
 import sys, time

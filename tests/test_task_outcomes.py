@@ -13,6 +13,7 @@ from gameon_nb.data.store import EpisodeStore
 from gameon_nb.experimenter import ScriptedExperimenter
 from gameon_nb.loop import TINY, Experiment
 from gameon_nb.loop import events as ev
+from gameon_nb.run import RoundRow
 from gameon_nb.sim import make_env, scripted_controller
 from gameon_nb.skills import Skill, SkillLibrary
 
@@ -84,17 +85,14 @@ def test_the_loop_records_each_episodes_task_outcome(target_run: Experiment) -> 
         assert event.task_skill == meta["task_skill"] == RunConfig().loop.targets[0]
         assert event.task_success is meta["task_success"]
         assert exp.store.load(event.episode).task_success() is event.task_success
-    (entry,) = exp.state["history"]
+    (entry,) = exp.state.history
     rate = sum(e.task_success for e in collected) / 3
-    assert entry["task_skill"] == RunConfig().loop.targets[0]
-    assert entry["task_success"] == pytest.approx(rate, abs=1e-4)
-    (row,) = exp.status()["rounds"]
-    assert row == {
-        "round": 1, "task": entry["task"], "task_skill": entry["task_skill"], "steps": 4,
-        "task_success": entry["task_success"], "added": [], "library_size": 16,
-    }  # fmt: skip
+    assert entry.task_skill == RunConfig().loop.targets[0]
+    assert entry.task_success == pytest.approx(rate, abs=1e-4)
+    (row,) = exp.status().rounds
+    assert row == RoundRow(1, entry.task, entry.task_skill, 4, entry.task_success, [], 16)
     collect = next(e for e in exp.events.read(ev.StageFinished) if e.stage == "collect")
-    assert collect.summary["task_success"] == entry["task_success"]
+    assert collect.summary["task_success"] == entry.task_success
 
 
 def test_the_judge_also_judges_the_task(target_run: Experiment) -> None:

@@ -19,7 +19,8 @@ from gameon_nb.config import override
 from gameon_nb.loop import events as ev
 from gameon_nb.loop.experiment import Experiment
 from gameon_nb.loop.presets import DEMO
-from gameon_nb.loop.rundir import RunDir
+from gameon_nb.records import to_json
+from gameon_nb.run.dir import RunDir
 from gameon_nb.skills.skill import Skill
 
 __all__ = ["GOAL_EPISODES", "GOAL_SUCCESS", "measure_demo"]
@@ -69,14 +70,14 @@ def _seed_report(exp: Experiment, seed: int) -> dict[str, Any]:
     }
     rounds = []
     for row in exp.round_table():
-        path = exp.rundir.evaluation(row["round"])
+        path = exp.rundir.evaluation(row.round)
         evaluated = json.loads(path.read_text()) if path.exists() else {}
         composites = {
             t: {"success": r["success"], "episodes": r["episodes"]}
             for t, r in evaluated.items()
             if Skill.from_text(t).kind == "composite"
         }
-        rounds.append(row | {"composites": composites})
+        rounds.append(to_json(row) | {"composites": composites})
     enough = [
         t
         for t in stacks_learned

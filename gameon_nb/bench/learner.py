@@ -44,7 +44,7 @@ from gameon_nb.data.store import EpisodeStore
 from gameon_nb.learner import Learner, evaluate_skills
 from gameon_nb.learner.evaluate import BatchPolicy
 from gameon_nb.learner.model import state_features
-from gameon_nb.loop.rundir import RunDir
+from gameon_nb.run.dir import RunDir
 from gameon_nb.skills.skill import Skill, UnknownSkillError
 
 __all__ = [

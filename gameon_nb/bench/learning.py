@@ -23,7 +23,7 @@ from gameon_nb.data.bootstrap import bootstrap
 from gameon_nb.data.dataset import TransitionData
 from gameon_nb.learner.evaluate import evaluate_skills
 from gameon_nb.learner.trainer import Learner
-from gameon_nb.loop.rundir import RunDir
+from gameon_nb.run.dir import RunDir
 from gameon_nb.skills.skill import all_skills
 
 __all__ = ["measure_learning"]

@@ -19,7 +19,7 @@ import numpy as np
 from gameon_nb.learner.evaluate import evaluate_skills
 from gameon_nb.learner.readout import READOUTS
 from gameon_nb.learner.trainer import Learner
-from gameon_nb.loop.rundir import RunDir
+from gameon_nb.run.dir import RunDir
 from gameon_nb.skills.skill import Skill
 
 __all__ = ["DEFAULT_SKILLS", "measure_readouts"]

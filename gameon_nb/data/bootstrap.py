@@ -25,10 +25,12 @@ from gameon_nb.config import RunConfig
 from gameon_nb.data.episode import Episode
 from gameon_nb.data.recorder import Actor, record_episode
 from gameon_nb.data.store import EpisodeStore
+from gameon_nb.run.dir import RunDir
 from gameon_nb.sim.controllers import scripted_controller
 from gameon_nb.sim.env import Obs, StackingEnv, make_env
 from gameon_nb.sim.scene import SceneState
 from gameon_nb.skills.skill import Skill, all_skills
+from gameon_nb.streams import BOOTSTRAP_EPISODE, stream
 
 __all__ = ["bootstrap", "bootstrap_episode", "composite_successes", "first_composite"]
 
@@ -37,7 +39,7 @@ COMPOSITES = [s for s in all_skills() if s.kind == "composite"]
 
 
 def _episode_rng(seed: int, index: int) -> np.random.Generator:
-    return np.random.default_rng([seed, index, 0xB007])
+    return stream(seed, index, BOOTSTRAP_EPISODE)
 
 
 def _noisy_scripted(skill: Skill, rng: np.random.Generator, cfg: RunConfig) -> Actor:
@@ -133,7 +135,7 @@ def bootstrap(run_dir: Path, cfg: RunConfig, progress: bool = True) -> dict[str,
 
     Resumable: episodes already in the store count, so a killed bootstrap continues where it was.
     """
-    store = EpisodeStore(Path(run_dir) / "episodes")
+    store = RunDir(run_dir).store()
     store.remove_stale_temporaries()
     have = len(store)
     todo = max(cfg.bootstrap.episodes - have, 0)

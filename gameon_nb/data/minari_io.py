@@ -38,6 +38,7 @@ import numpy.typing as npt
 
 from gameon_nb.config import RunConfig, SimConfig, to_dict
 from gameon_nb.data.episode import Episode
+from gameon_nb.data.relabel import step_rewards
 from gameon_nb.data.store import EpisodeStore
 from gameon_nb.sim.env import object_observation
 from gameon_nb.sim.scene import SceneState
@@ -132,7 +133,7 @@ def episode_buffer(episode: Episode, skill: str | None = None) -> Any:
     if skill is None:
         rewards, instruction = _executed_rewards(episode, segment), executed
     else:
-        rewards = Skill.from_text(skill).success(episode.states[1:]).astype(np.float32)
+        rewards = step_rewards(episode.states, Skill.from_text(skill))
         instruction = [skill] * episode.steps
     steps, states = episode.steps, episode.states
     truncations = np.zeros(steps, bool)

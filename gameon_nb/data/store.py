@@ -1,6 +1,6 @@
 """`EpisodeStore`: append-only, crash-safe episode files in a run directory, read with pandas.
 
-    >>> store = EpisodeStore(run_dir / "episodes")
+    >>> store = EpisodeStore(RunDir("runs/a").episodes)     # or RunDir("runs/a").store()
     >>> episode_id = store.append(episode)           # atomic: temp file, fsync, rename
     >>> store.load(episode_id).states.block_pos.shape
     >>> store.episodes_table(); store.steps_table()  # one row per episode / per step

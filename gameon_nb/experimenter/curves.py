@@ -18,6 +18,7 @@ from typing import Any, Literal
 import numpy as np
 
 from gameon_nb.experimenter.contexts import CurvePoint
+from gameon_nb.streams import SYNTHETIC_CURVES, stream
 
 __all__ = ["CURVE_KINDS", "CurveLabel", "SyntheticCurve", "label_curve", "synthetic_curves"]
 
@@ -136,7 +137,7 @@ def synthetic_curves(
     kinds: Sequence[CurveKind] = CURVE_KINDS,
 ) -> list[SyntheticCurve]:
     """`per_kind` curves of each kind: true rates by shape, measured as binomial(episodes)."""
-    rng = np.random.default_rng([seed, 0xC0FE])
+    rng = stream(seed, SYNTHETIC_CURVES)
     out = []
     for kind in kinds:
         for _ in range(per_kind):

@@ -1,6 +1,6 @@
 """How well an experimenter's judge and analyst agree with the rules: accuracy, kappa, confusion.
 
-    >>> judge_agreement(exp, EpisodeStore(run_dir / "episodes"), segments=50)
+    >>> judge_agreement(exp, RunDir("runs/a").store(), segments=50)
     {'count': 50, 'accuracy': 0.92, 'kappa': 0.81, 'confusion': {...}, 'fallbacks': 0, ...}
     >>> analyst_agreement(exp, synthetic_curves(seed=0, per_kind=5))
 

@@ -54,7 +54,8 @@ from gameon_nb.experimenter.schemas import (
 from gameon_nb.sim.scene import COLOURS
 from gameon_nb.skills.library import SkillLibrary
 from gameon_nb.skills.rates import wilson_interval
-from gameon_nb.skills.retrieval import Embedder, parse_colours
+from gameon_nb.skills.retrieval import Embedder, LibraryRetrieval, SkillRetriever, parse_colours
+from gameon_nb.skills.skill import Skill
 
 __all__ = ["JUDGE_OPTIONS", "Experimenter"]
 
@@ -89,7 +90,11 @@ class Experimenter:
         self.run_dir = Path(run_dir)
         self.seed = seed
         self.ledger = Ledger(self.run_dir, config, seed, sleep)
-        self.scripted = ScriptedExperimenter(seed, embedder, config.scripted_judge_error)
+        self.retrieval = LibraryRetrieval(embedder)
+        """Retrieval against the library, for the loop, the checks of replies and the rules."""
+        self.scripted = ScriptedExperimenter(
+            seed, embedder, config.scripted_judge_error, retrieval=self.retrieval
+        )
         self._embedder = embedder
         self._backends: dict[tuple[str, str], VLM] = {}
 
@@ -119,6 +124,14 @@ class Experimenter:
                 self._backends[name, model] = make_backend(name, spec)
         return self._backends[name, model]
 
+    def retriever(self, library: SkillLibrary) -> SkillRetriever:
+        """Retrieval of free text against the library's known skills."""
+        return self.retrieval.retriever(library)
+
+    def skill_of(self, text: str, library: SkillLibrary) -> Skill | None:
+        """The known skill a text names (canonical, else retrieved), or None."""
+        return self.retrieval.skill_of(text, library)
+
     def usage(self) -> dict[str, Any]:
         """Calls, cache hits, tokens, cost, budget, errors and fallbacks, in total and by role."""
         return self.ledger.usage()
@@ -138,7 +151,7 @@ class Experimenter:
         def check(reply: ProposalReply) -> ProposalReply:
             task = " ".join(reply.task.split())
             _check_objects([task])
-            found = self.scripted.retriever(ctx.library).retrieve(task)
+            found = self.retriever(ctx.library).retrieve(task)
             if found.skill is None:
                 raise VLMResponseError(
                     f"the task {task!r} matches no skill the robot can learn ({found.reason}); "
@@ -167,7 +180,7 @@ class Experimenter:
     def decompose_task(self, task: str, ctx: DecompositionContext) -> Decomposition:
         """`task` as steps in words, each retrieved against the library's known skills."""
         library = ctx.library
-        retriever = self.scripted.retriever(library)
+        retriever = self.retriever(library)
         prompt = render_prompt(
             "decompose",
             task=task,

@@ -1,14 +1,15 @@
 """The ledger around every VLM call: cache, budget, retries with backoff, and the JSONL call log.
 
-    >>> ledger = Ledger(run_dir, config.experimenter, seed=0)
+    >>> ledger = Ledger(run.root, config.experimenter, seed=0)    # its directory: a run's root
     >>> result = ledger.call(vlm, request, validate, decision="d000003")
     >>> result.parsed or result.error          # a Reply, or the VLMError that stopped it
     >>> ledger.usage()["cost_usd"]
 
-One line per call in `run_dir/calls.jsonl` (prompt, image hashes, response, parsed result, tokens,
-cost, latency, error, retries) and one per fallback; answers cached under `run_dir/vlm_cache/` by a
-hash of everything that decides them. Totals are read back from the log, so a resumed run keeps
-its spending. Known secrets are replaced before anything is written.
+One line per call in calls.jsonl in the ledger's directory (prompt, image hashes, response,
+parsed result, tokens, cost, latency, error, retries) and one per fallback; answers cached under
+vlm_cache/ beside it by a hash of everything that decides them. The directory is a run's root, or
+judge_eval/<backend>/ of one for `gameon judge-eval`. Totals are read back from the log, so a
+resumed run keeps its spending. Known secrets are replaced before anything is written.
 """
 
 from __future__ import annotations
@@ -129,15 +130,15 @@ class Ledger:
 
     def __init__(
         self,
-        run_dir: Path,
+        directory: Path,
         config: ExperimenterConfig,
         seed: int = 0,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        self.run_dir = Path(run_dir)
+        self.directory = Path(directory)
         self.config = config
-        self.log_path = self.run_dir / CALL_LOG
-        self.cache_dir = self.run_dir / CACHE_DIR
+        self.log_path = self.directory / CALL_LOG
+        self.cache_dir = self.directory / CACHE_DIR
         self._sleep = sleep
         self._jitter = random.Random(seed)
         self._secrets: set[str] = set()
@@ -155,7 +156,7 @@ class Ledger:
                 self._next_decision = max(self._next_decision, int(decision) + 1)
 
     def __repr__(self) -> str:
-        return f"Ledger({str(self.run_dir)!r}, spent=${self._usage.total.cost_usd:.4f})"
+        return f"Ledger({str(self.directory)!r}, spent=${self._usage.total.cost_usd:.4f})"
 
     # -- accounting ----------------------------------------------------------------------------
 

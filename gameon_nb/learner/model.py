@@ -22,12 +22,13 @@ import torch
 from torch import Tensor, nn
 
 from gameon_nb.config import LearnerConfig
+from gameon_nb.sim.env import ACTION_FIELDS
 from gameon_nb.sim.scene import BLOCK_SIZE, COLOURS
 from gameon_nb.sim.templates import TEMPLATES
 
 __all__ = ["ActorCritic", "Observation", "state_features", "tokenize", "vocabulary"]
 
-ACTION_DIM = 5
+ACTION_DIM = len(ACTION_FIELDS)
 BLOCKS = len(COLOURS)
 BLOCK_FEATURES = 7 + 3 + 2 + 2 + 2
 """Per block: pose, position relative to the gripper (world frame, then x and y in the gripper's

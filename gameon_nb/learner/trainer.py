@@ -4,7 +4,7 @@
     >>> learner.set_data(TransitionData.from_store(store, library.known()))
     >>> rows = learner.fit(2000)                  # one metrics dict per `log_every` updates
     >>> learner.act(obs, ["lift the red block"])  # (B, 5) actions for batched observations
-    >>> learner.save(run_dir / "checkpoints" / "latest.pt"); Learner.load(path)
+    >>> learner.save(run.checkpoint("latest")); Learner.load(path)    # run = RunDir("runs/a")
 
 One update: the critic's cross-entropy to the projected n-step target (expectation over actions
 sampled from the target policy), and the policy's bc_weight * behaviour cloning + (1 - bc_weight)
@@ -36,10 +36,12 @@ from gameon_nb.learner import readout as R
 from gameon_nb.learner.evaluate import BatchPolicy
 from gameon_nb.learner.model import ACTION_DIM, ActorCritic, Observation, tokenize
 from gameon_nb.learner.readout import READOUTS
+from gameon_nb.sim.env import PROPRIO_FIELDS
+from gameon_nb.streams import TRAIN, stream
 
 __all__ = ["CheckpointError", "Learner", "pick_device"]
 
-PROPRIO_DIM = 10
+PROPRIO_DIM = len(PROPRIO_FIELDS)
 
 
 class CheckpointError(RuntimeError):
@@ -76,7 +78,7 @@ class Learner:
         # about a sixth of a small model's update
         self.optimizer = torch.optim.Adam(self.model.parameters(), lr=config.lr, fused=True)
         self.step = 0
-        self.rng = np.random.default_rng([seed, 0x1EA2])
+        self.rng = stream(seed, TRAIN)
         self.torch_rng = torch_rng
         self._act_generator = torch.Generator().manual_seed(seed)
         """Draws of `act` when the caller passes no generator: one stream, not one per call."""

@@ -11,7 +11,7 @@ from gameon_nb.loop.curricula import CURRICULA, CurriculumChoice, get_curriculum
 from gameon_nb.loop.events import EVENT_TYPES, Event, EventLog
 from gameon_nb.loop.experiment import STAGES, Experiment
 from gameon_nb.loop.presets import DEMO, PRESETS, STUDY, TINY
-from gameon_nb.loop.rundir import RunDir, RunStateError
+from gameon_nb.run.dir import RunDir, RunStateError
 
 __all__ = [
     "CURRICULA",

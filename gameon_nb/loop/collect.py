@@ -25,6 +25,7 @@ from gameon_nb.data.recorder import EpisodeRecorder
 from gameon_nb.learner.evaluate import BatchPolicy
 from gameon_nb.sim.env import StackingEnv, make_env
 from gameon_nb.skills.skill import Skill
+from gameon_nb.streams import COLLECT_NOISE, stream
 
 __all__ = ["CollectJob", "collect", "waves"]
 
@@ -68,7 +69,7 @@ def _run_wave(
         recorder.begin(job.skills[0])
         recorders.append(recorder)
         cursors.append(0)
-        noises.append(np.random.default_rng([config.seed, round, job.index, 0xC011]))
+        noises.append(stream(config.seed, round, job.index, COLLECT_NOISE))
     running = list(range(len(wave)))
     while running:
         batch = {

@@ -33,7 +33,7 @@ from gameon_nb.config import RunConfig
 from gameon_nb.data.bootstrap import COMPOSITES
 from gameon_nb.learner.evaluate import evaluate_skills
 from gameon_nb.loop.experiment import Experiment, round_or_none
-from gameon_nb.loop.rundir import RunDir, RunLock
+from gameon_nb.run.dir import CompareDir, RunDir, RunLock
 from gameon_nb.sim.templates import TEMPLATES
 from gameon_nb.skills.skill import Skill
 from gameon_nb.streams import FINAL_EVALUATION, stream_seed
@@ -72,7 +72,7 @@ GROUPS = {"stacks": "stack", "next to": "next_to", "towers": "tower"}
 
 def final_evaluation(exp: Experiment, skills: list[str]) -> dict[str, dict[str, Any]]:
     """`skills` evaluated on the run's latest policy (cached in compare-final.json per step)."""
-    path = exp.rundir.root / "compare-final.json"
+    path = exp.rundir.compare_final
     step = exp.learner.step
     if path.exists():
         cached = json.loads(path.read_text())
@@ -148,8 +148,10 @@ def _compare(
     rows = []
     for arm in arms(curricula, vary):
         for seed in seeds:
-            run = RunDir(root / f"{arm['dir']}-seed{seed}")
-            setup = root / (f"setup-seed{seed}" + ("" if arm["shares_setup"] else f"-{arm['dir']}"))
+            runs = CompareDir(root)
+            run = runs.run(f"{arm['dir']}-seed{seed}")
+            shared = f"setup-seed{seed}" + ("" if arm["shares_setup"] else f"-{arm['dir']}")
+            setup = runs.run(shared).root
             if run.state_path.exists():
                 exp = Experiment.resume(run.root, progress=progress)
             else:
@@ -178,17 +180,18 @@ def _compare(
     frame = frame.astype(object).where(frame.notna(), None)  # "-" in the table, null in JSON
     rows = frame.to_dict("records")
     table = {"rows": rows, "columns": list(frame.columns), "summary": summarise(rows)}
-    atomic_write_text(root / "compare.json", json.dumps(table, indent=1))
-    atomic_write_text(root / "compare.csv", frame.to_csv(index=False))
+    out = CompareDir(root)
+    atomic_write_text(out.table("json"), json.dumps(table, indent=1))
+    atomic_write_text(out.table("csv"), frame.to_csv(index=False))
     shown = frame.assign(
         stack_pairs=frame["stack_pairs"].map(lambda p: " ".join(p) or "-"),
         library_size=frame["library_size"].map(lambda p: " ".join(map(str, p)) or "-"),
     )
-    atomic_write_text(root / "compare.md", _markdown(shown) + "\n" + _summary_markdown(table))
+    atomic_write_text(out.table("md"), _markdown(shown) + "\n" + _summary_markdown(table))
     from gameon_nb.widgets.evaluation import comparison_html
 
     page = f"<!doctype html><meta charset='utf-8'><title>{root.name}</title>"
-    atomic_write_text(root / "compare.html", page + comparison_html(root, table))
+    atomic_write_text(out.table("html"), page + comparison_html(root, table))
     return table
 
 
@@ -201,12 +204,11 @@ def _row(
     for column, template in GROUPS.items():
         rates = [r["success"] for s, r in final.items() if Skill.from_text(s).template == template]
         row[column] = round_or_none(float(np.mean(rates)) if rates else None)
-    rounds = status["rounds"]
-    learned = [t for t, r in status["library"].items() if r["status"] == "learned"]
-    task = [r["task_success"] for r in rounds if r["task_success"] is not None]
-    row |= {"learned": len(learned), "library_size": [r["library_size"] for r in rounds]}
+    learned = [t for t, r in status.library.items() if r.status == "learned"]
+    task = [r.task_success for r in status.rounds if r.task_success is not None]
+    row |= {"learned": len(learned), "library_size": [r.library_size for r in status.rounds]}
     row |= {"task_success": round_or_none(float(np.mean(task)) if task else None)}
-    row |= {"updates": exp.learner.step, "stored_episodes": status["episodes"]}
+    row |= {"updates": exp.learner.step, "stored_episodes": status.episodes}
     return row
 
 
@@ -256,7 +258,7 @@ def _summary_markdown(table: dict[str, Any]) -> str:
 def _same_setup(snapshot: Path, config: RunConfig) -> bool:
     """Whether `snapshot` (a run just after setup) is what `config`'s setup would produce: the
     same config but for the SETUP_FREE fields, which setup does not read."""
-    if not (snapshot / "state.json").exists():
+    if not RunDir(snapshot).state_path.exists():
         return False
     theirs = RunDir(snapshot).load_config()
     mine = {f.split(".")[1]: getattr(config.loop, f.split(".")[1]) for f in SETUP_FREE}

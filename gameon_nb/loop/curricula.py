@@ -1,7 +1,12 @@
 """Curricula: who chooses each round's task. The experimenter, or a baseline with the same budget.
 
     >>> curriculum = get_curriculum("random")
-    >>> choice = curriculum(experiment, round=3)    # CurriculumChoice(task, steps or None, ...)
+    >>> choice = curriculum(experiment.curriculum_context())   # CurriculumChoice(task, steps, ...)
+
+A curriculum reads a `CurriculumContext`: the round, the seed, the loop's settings, the library,
+the experimenter, and the proposal context (scene, library, history) built on demand. To add one,
+write a function of a context returning a `CurriculumChoice`, register it in `CURRICULA` and add
+its name to `LoopConfig.curriculum`'s options (a test keeps the two in step).
 
 `experimenter` asks the configured proposer (a VLM, or the scripted learning-progress rules);
 `random` chains 1-4 random library skills (its steps are the chain, no decomposer call); `fixed`
@@ -17,12 +22,20 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-import numpy as np
+from gameon_nb.streams import RANDOM_CHAIN, stream
 
 if TYPE_CHECKING:
-    from gameon_nb.loop.experiment import Experiment
+    from gameon_nb.config import LoopConfig
+    from gameon_nb.experimenter import Experimenter, ProposalContext
+    from gameon_nb.skills.library import SkillLibrary
 
-__all__ = ["CURRICULA", "CurriculumChoice", "UnknownCurriculumError", "get_curriculum"]
+__all__ = [
+    "CURRICULA",
+    "CurriculumChoice",
+    "CurriculumContext",
+    "UnknownCurriculumError",
+    "get_curriculum",
+]
 
 
 class UnknownCurriculumError(KeyError):
@@ -44,25 +57,38 @@ class CurriculumChoice:
     calls: list[str] = field(default_factory=list)
 
 
-Curriculum = Callable[["Experiment", int], CurriculumChoice]
+@dataclass(frozen=True)
+class CurriculumContext:
+    """What a curriculum may read to choose a round's task."""
+
+    round: int
+    seed: int
+    loop: LoopConfig
+    library: SkillLibrary
+    experimenter: Experimenter
+    proposal: Callable[[], ProposalContext]
+    """The scene, library and history the proposer sees (renders the scene when called)."""
 
 
-def experimenter(exp: Experiment, round: int) -> CurriculumChoice:
-    proposal = exp.experimenter.propose_task(exp.proposal_context(round))
+Curriculum = Callable[[CurriculumContext], CurriculumChoice]
+
+
+def experimenter(ctx: CurriculumContext) -> CurriculumChoice:
+    proposal = ctx.experimenter.propose_task(ctx.proposal())
     return CurriculumChoice(
         proposal.task, proposal.reasoning, proposal.backend, None, proposal.fallback, proposal.calls
     )
 
 
-def random_chain(exp: Experiment, round: int) -> CurriculumChoice:
-    rng = np.random.default_rng([exp.config.seed, round, 0x7A2D])
-    available = exp.library.available()
+def random_chain(ctx: CurriculumContext) -> CurriculumChoice:
+    rng = stream(ctx.seed, ctx.round, RANDOM_CHAIN)
+    available = ctx.library.available()
     chain = [available[i] for i in rng.integers(len(available), size=rng.integers(1, 5))]
     return CurriculumChoice("; ".join(chain), "a random chain of library skills", "random", chain)
 
 
-def fixed(exp: Experiment, round: int) -> CurriculumChoice:
-    schedule = exp.config.loop.fixed_schedule
+def fixed(ctx: CurriculumContext) -> CurriculumChoice:
+    schedule, round = ctx.loop.fixed_schedule, ctx.round
     if not schedule:
         raise ValueError("the 'fixed' curriculum needs loop.fixed_schedule")
     task = schedule[(round - 1) % len(schedule)]
@@ -71,15 +97,15 @@ def fixed(exp: Experiment, round: int) -> CurriculumChoice:
     )
 
 
-def target(exp: Experiment, round: int) -> CurriculumChoice:
-    targets = exp.config.loop.targets
+def target(ctx: CurriculumContext) -> CurriculumChoice:
+    targets, round = ctx.loop.targets, ctx.round
     if not targets:
         raise ValueError("the 'target' curriculum needs loop.targets")
     task = targets[(round - 1) % len(targets)]
     return CurriculumChoice(task, "the targets in turn", "target")
 
 
-def offline(exp: Experiment, round: int) -> CurriculumChoice:
+def offline(ctx: CurriculumContext) -> CurriculumChoice:
     return CurriculumChoice("", "offline-only baseline: no task, no collection", "none", [])
 
 

@@ -25,6 +25,7 @@ __all__ = [
     "Evaluated",
     "Event",
     "EventLog",
+    "GrowthDisagreement",
     "JudgeAgreement",
     "ProgressAnalysed",
     "RunStopped",

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import json
 import time
 import weakref
 from collections import Counter
@@ -32,6 +31,7 @@ from tqdm.auto import tqdm
 from gameon_nb.config import RunConfig
 from gameon_nb.data.bootstrap import bootstrap
 from gameon_nb.data.dataset import TransitionData
+from gameon_nb.data.relabel import relabel_known
 from gameon_nb.data.store import EpisodeStore
 from gameon_nb.experimenter import (
     CurveContext,
@@ -45,13 +45,31 @@ from gameon_nb.learner.evaluate import BatchPolicy, evaluate_skills, merge_resul
 from gameon_nb.learner.trainer import Learner
 from gameon_nb.loop import events as ev
 from gameon_nb.loop.collect import CollectJob, collect, waves
-from gameon_nb.loop.curricula import get_curriculum
-from gameon_nb.loop.rundir import RunDir, RunLock
+from gameon_nb.loop.curricula import CurriculumContext, get_curriculum
 from gameon_nb.loop.tensorboard import TensorBoardSink, open_sink
+from gameon_nb.records import to_json
+from gameon_nb.run.dir import RunDir, RunLock
+from gameon_nb.run.state import (
+    Decomposed,
+    HistoryRecord,
+    LibraryEntry,
+    RoundRecord,
+    RoundRow,
+    RunState,
+    RunStatus,
+)
 from gameon_nb.sim.env import StackingEnv, make_env
 from gameon_nb.skills.library import SkillLibrary
 from gameon_nb.skills.skill import Skill, UnknownSkillError
-from gameon_nb.streams import COLLECT_ACT, EVALUATE_ACT, stream_seed
+from gameon_nb.streams import (
+    COLLECT_ACT,
+    COLLECT_SEEDS,
+    EVALUATE_ACT,
+    JUDGE_SAMPLE,
+    SCENE,
+    stream,
+    stream_seed,
+)
 
 __all__ = ["STAGES", "Experiment", "round_table"]
 
@@ -97,14 +115,7 @@ class Experiment:
         if not read_only and (config is not None or not saved):
             self.rundir.save_config(self.config)
         self.progress = progress
-        self.state: dict[str, Any] = self.rundir.load_state() or {
-            "round": 0,
-            "next": "setup",
-            "stopped": None,
-            "history": [],
-            "converged_streak": 0,
-            "this_round": {},
-        }
+        self.state: RunState = self.rundir.load_state()
         self.library: SkillLibrary = self.rundir.library()
         self.store: EpisodeStore = self.rundir.store()
         self.events = ev.EventLog(self.rundir.events_path)
@@ -135,21 +146,21 @@ class Experiment:
 
     @property
     def round(self) -> int:
-        return int(self.state["round"])
+        return self.state.round
 
     @property
     def next_stage(self) -> str:
         """'setup', one of STAGES, or 'done'."""
-        return str(self.state["next"])
+        return self.state.next
 
     @property
     def done(self) -> bool:
         return self.next_stage == "done"
 
     @property
-    def this_round(self) -> dict[str, Any]:
+    def this_round(self) -> RoundRecord:
         """What the stages of the current round have decided so far (persisted with the state)."""
-        return self.state["this_round"]  # type: ignore[no-any-return]
+        return self.state.this_round
 
     @property
     def experimenter(self) -> Experimenter:
@@ -174,10 +185,11 @@ class Experiment:
         """A run that stopped at its round budget continues when the budget was raised."""
         if (
             self.done
-            and self.state["stopped"] == BUDGET_SPENT
+            and self.state.stopped == BUDGET_SPENT
             and self.config.loop.rounds > self.round
         ):
-            self.state.update(round=self.round + 1, next=STAGES[0], stopped=None, this_round={})
+            self._next_round()
+            self.state.stopped = None
             self.rundir.save_state(self.state)
 
     def _emit(self, event: ev.Event) -> None:
@@ -189,17 +201,21 @@ class Experiment:
 
     def _advance(self, stage: str) -> None:
         """Persist that `stage` is done: the next stage (or round) is where a resume starts."""
-        if stage == "setup":
-            self.state.update(round=1, next=STAGES[0], this_round={})
-        elif stage == "grow":
-            if self.state["stopped"]:
-                self.state["next"] = "done"
-            else:
-                self.state.update(round=self.round + 1, next=STAGES[0], this_round={})
+        if stage == "grow" and self.state.stopped:
+            self.state.next = "done"
+        elif stage in ("setup", "grow"):
+            self._next_round()
         else:
-            self.state["next"] = STAGES[STAGES.index(stage) + 1]
-        self.rundir.save_state(self.state)
+            self.state.next = STAGES[STAGES.index(stage) + 1]
+        # the library first: a kill between the two redoes the stage, which is safe (evaluations
+        # of a round replace each other); the other order would lose the stage's library changes
         self.library.save(self.rundir.library_path)
+        self.rundir.save_state(self.state)
+
+    def _next_round(self) -> None:
+        self.state.round += 1
+        self.state.next = STAGES[0]
+        self.state.this_round = RoundRecord()
 
     # -- running -------------------------------------------------------------------------------
 
@@ -209,9 +225,9 @@ class Experiment:
         if self.read_only:
             raise RuntimeError(f"{self.rundir.root} was opened read-only: open it to write")
         if stage == "done":
-            raise RuntimeError(f"the run in {self.rundir.root} is done ({self.state['stopped']})")
-        resumed = bool(self.state.get("started") == [self.round, stage])
-        self.state["started"] = [self.round, stage]
+            raise RuntimeError(f"the run in {self.rundir.root} is done ({self.state.stopped})")
+        resumed = self.state.started == (self.round, stage)
+        self.state.started = (self.round, stage)
         self.rundir.save_state(self.state)
         self._emit(ev.StageStarted(round=self.round, stage=stage, resumed=resumed))
         started = time.perf_counter()
@@ -264,13 +280,18 @@ class Experiment:
         if self._scene_env is None:
             self._scene_env = make_env(self.config.sim)
         env = self._scene_env
-        env.reset(
-            seed=int(np.random.default_rng([self.config.seed, round, 0x5CE7]).integers(2**31))
-        )
+        env.reset(seed=int(stream(self.config.seed, round, SCENE).integers(2**31)))
         return env.render_view(), env.scene_state()
 
     def history(self) -> list[HistoryEntry]:
-        return [HistoryEntry.from_dict(h) for h in self.state["history"]]
+        return [HistoryEntry.from_dict(to_json(h)) for h in self.state.history]
+
+    def curriculum_context(self) -> CurriculumContext:
+        """What this round's curriculum reads."""
+        return CurriculumContext(
+            self.round, self.config.seed, self.config.loop, self.library, self.experimenter,
+            lambda: self.proposal_context(self.round),
+        )  # fmt: skip
 
     def proposal_context(self, round: int) -> ProposalContext:
         image, state = self.scene(round)
@@ -297,13 +318,12 @@ class Experiment:
     # -- the stages of a round -----------------------------------------------------------------
 
     def _propose(self) -> dict[str, Any]:
-        curriculum = get_curriculum(self.config.loop.curriculum)
-        choice = curriculum(self, self.round)
+        choice = get_curriculum(self.config.loop.curriculum)(self.curriculum_context())
         image = self.rundir.image(f"round-{self.round:03d}-scene.png")
         image.parent.mkdir(parents=True, exist_ok=True)
         mediapy.write_image(image, self.scene(self.round)[0])
-        self.this_round["task"] = choice.task
-        self.this_round["steps"] = choice.steps
+        self.this_round.task = choice.task
+        self.this_round.steps = choice.steps
         event = ev.TaskProposed(
             round=self.round, stage="propose", task=choice.task, reasoning=choice.reasoning,
             backend=choice.backend, fallback=choice.fallback,
@@ -313,53 +333,48 @@ class Experiment:
         return {"task": choice.task, "backend": choice.backend, "fallback": choice.fallback}
 
     def _decompose(self) -> dict[str, Any]:
-        task = self.this_round["task"]
-        given = self.this_round.get("steps")
+        task, given = self.this_round.task, self.this_round.steps
         if given is not None:  # the curriculum chose the steps itself
-            retriever = self.experimenter.scripted.retriever(self.library)
-            retrievals = [retriever.retrieve(s).to_json() for s in given]
-            record = {"steps": given, "retrievals": retrievals, "backend": "curriculum"}
-            record |= {"reasoning": "steps chosen by the curriculum", "fallback": False}
-            calls: list[str] = []
+            retriever = self.experimenter.retriever(self.library)
+            record = Decomposed(
+                given, [retriever.retrieve(s) for s in given], "curriculum",
+                "steps chosen by the curriculum", task=task,
+            )  # fmt: skip
         else:
             image, state = self.scene(self.round)
             context = DecompositionContext(image, state, self.library, self.round)
-            decomposition = self.experimenter.decompose_task(task, context)
-            record = decomposition.to_json()
-            calls = decomposition.calls
-        self.this_round["decomposition"] = record
+            d = self.experimenter.decompose_task(task, context)
+            record = Decomposed(d.steps, d.retrievals, d.backend, d.reasoning, d.fallback, d.calls)
+        self.this_round.decomposition = record
         self._emit(
             ev.TaskDecomposed(
-                round=self.round, stage="decompose", task=task, steps=record["steps"],
-                reasoning=record["reasoning"], backend=record["backend"],
-                fallback=record["fallback"], calls=calls,
+                round=self.round, stage="decompose", task=task, steps=record.steps,
+                reasoning=record.reasoning, backend=record.backend, fallback=record.fallback,
+                calls=record.calls,
             )
         )  # fmt: skip
-        return {"steps": record["steps"], "backend": record["backend"]}
+        return {"steps": record.steps, "backend": record.backend}
 
     def _retrieve(self) -> dict[str, Any]:
-        record = self.this_round["decomposition"]
+        this, record = self.this_round, self.this_round.decomposition
+        assert record is not None, "retrieve runs after decompose"
         plan, missing = [], []
-        for step, retrieval in zip(record["steps"], record["retrievals"], strict=True):
-            if retrieval["skill"] is None:
+        for step, retrieval in zip(record.steps, record.retrievals, strict=True):
+            if retrieval.skill is None:
                 missing.append(step)
             else:
-                plan.append(retrieval["skill"])
-        self.this_round["plan"] = plan
-        self.this_round["missing"] = missing
-        self.this_round["task_skill"] = self.task_skill(
-            self.this_round["task"], chain=record["backend"] == "curriculum"
-        )
-        requests = self.state.setdefault("requests", {})
+                plan.append(retrieval.skill)
+        this.plan, this.missing = plan, missing
+        this.task_skill = self.task_skill(this.task, chain=record.backend == "curriculum")
         for step in missing:
-            requests[step] = requests.get(step, 0) + 1
+            self.state.requests[step] = self.state.requests.get(step, 0) + 1
         self._emit(
             ev.SkillsRetrieved(
-                round=self.round, stage="retrieve", steps=record["steps"],
-                retrievals=record["retrievals"], plan=plan, missing=missing,
+                round=self.round, stage="retrieve", steps=record.steps,
+                retrievals=[r.to_json() for r in record.retrievals], plan=plan, missing=missing,
             )
         )  # fmt: skip
-        return {"plan": plan, "missing": missing, "task_skill": self.this_round["task_skill"]}
+        return {"plan": plan, "missing": missing, "task_skill": this.task_skill}
 
     def task_skill(self, task: str, chain: bool = False) -> str | None:
         """The known skill a task names (its predicate is the task's outcome), or None.
@@ -373,18 +388,18 @@ class Experiment:
             with contextlib.suppress(UnknownSkillError):
                 return Skill.from_text(task).text
             return None
-        found = self.experimenter.scripted.skill_of(task, self.library)
+        found = self.experimenter.skill_of(task, self.library)
         return None if found is None else found.text
 
     def jobs(self) -> list[CollectJob]:
         """This round's collection jobs (none when nothing in the plan could be retrieved)."""
-        plan = tuple(Skill.from_text(t) for t in self.this_round.get("plan", []))
+        plan = tuple(Skill.from_text(t) for t in self.this_round.plan)
         if not plan:
             return []
-        seeds = np.random.default_rng([self.config.seed, self.round, 0xC0]).integers(
+        seeds = stream(self.config.seed, self.round, COLLECT_SEEDS).integers(
             2**31, size=self.config.loop.episodes_per_task
         )
-        task, task_skill = self.this_round["task"], self.this_round.get("task_skill")
+        task, task_skill = self.this_round.task, self.this_round.task_skill
         return [CollectJob(j, int(s), task, plan, task_skill) for j, s in enumerate(seeds)]
 
     def round_episodes(self, round: int | None = None) -> dict[int, int]:
@@ -423,7 +438,7 @@ class Experiment:
                 )
             )  # fmt: skip
         collected = self.round_episodes()
-        self.this_round["episodes"] = [collected[j] for j in sorted(collected)]
+        self.this_round.episodes = [collected[j] for j in sorted(collected)]
         outcome = self.task_outcome()
         return {"episodes": len(collected), "skipped": len(jobs) - len(todo)} | {
             "task_success": outcome["rate"]
@@ -435,8 +450,8 @@ class Experiment:
         round = self.round if round is None else round
         metas = [self.store.meta(i) for i in self.round_episodes(round).values()]
         known = [m["task_success"] for m in metas if m.get("task_success") is not None]
-        task = metas[0]["task"] if metas else self.this_round.get("task", "")
-        skill = metas[0].get("task_skill") if metas else self.this_round.get("task_skill")
+        task = metas[0]["task"] if metas else self.this_round.task
+        skill = metas[0].get("task_skill") if metas else self.this_round.task_skill
         return {"task": task, "skill": skill, "successes": int(sum(known))} | {
             "episodes": len(known),
             "rate": round_or_none(sum(known) / len(known) if known else None),
@@ -448,7 +463,7 @@ class Experiment:
         loop = self.config.loop
         by_judge = loop.outcome_source == "judge"
         view = self.config.sim.view_camera
-        rng = np.random.default_rng([self.config.seed, self.round, 0x1D6E])
+        rng = stream(self.config.seed, self.round, JUDGE_SAMPLE)
         outcomes: dict[str, list[bool]] = {}  # skill -> the loop's word per execution
         tasks: list[bool] = []
         verdicts: list[dict[str, Any]] = []
@@ -469,7 +484,7 @@ class Experiment:
             )
             return verdict.success if by_judge else truth
 
-        for episode_id in self.this_round.get("episodes", []):
+        for episode_id in self.this_round.episodes:
             episode = self.store.load(episode_id)
             words = [
                 judged(episode_id, k, skill, truth)
@@ -492,20 +507,20 @@ class Experiment:
             source=loop.outcome_source,
         )  # fmt: skip
         self._emit(event)
-        plan = self.this_round.get("plan", [])
+        plan = self.this_round.plan
         by_skill = {s: float(np.mean(v)) for s, v in outcomes.items()}
         steps_ok = [by_skill.get(s, 0.0) >= 0.5 for s in plan]
         failed = next((s for s, ok in zip(plan, steps_ok, strict=True) if not ok), None)
         actual = self.task_outcome()
         rate = round_or_none(float(np.mean(tasks)) if tasks else None)
-        if self.this_round.get("task"):
-            self.state["history"].append(
-                {"round": self.round, "task": self.this_round["task"], "skills": plan}
-                | {"outcomes": steps_ok, "failed_at": failed, "task_skill": actual["skill"]}
-                | {"task_success": rate, "source": loop.outcome_source}
-                | {"task_success_truth": actual["rate"]}
-            )
-        self.this_round["outcomes"] = by_skill
+        if self.this_round.task:
+            self.state.history.append(
+                HistoryRecord(
+                    self.round, self.this_round.task, plan, steps_ok, failed, actual["skill"],
+                    rate, loop.outcome_source, actual["rate"],
+                )
+            )  # fmt: skip
+        self.this_round.outcomes = by_skill
         return {"judged": event.judged, "fallbacks": event.fallbacks} | {
             "agreement": event.agreement,
             "outcomes": by_skill,
@@ -520,11 +535,12 @@ class Experiment:
         partial = self.rundir.checkpoint(name)
         if partial.exists():  # a killed training stage: continue from its last checkpoint
             learner = self._learner = Learner.load(partial, self.config.learner)
-        target = self.this_round.setdefault("train_target", learner.step + steps)
+        if self.this_round.train_target is None:
+            self.this_round.train_target = learner.step + steps
+        target = self.this_round.train_target
         self.rundir.save_state(self.state)
         data = TransitionData.from_store(self.store, self.library.known(), learner.config.pixels)
-        for k, text in enumerate(data.skills):  # every known skill relabelled on all data
-            self.library[text].reward_steps = int(data.rewards[:, k].sum())
+        relabel_known(self.library, data)  # every known skill relabelled on all data
         learner.set_data(data)
         rows: list[dict[str, float]] = []
         bar = tqdm(total=steps, initial=steps - (target - learner.step), desc="train",
@@ -554,9 +570,10 @@ class Experiment:
         loop = self.config.loop
         wanted = set(loop.targets)
         wanted |= {t for t, r in self.library.records.items() if r.status == "learned"}
-        for entry in [*self.state["history"], self.this_round]:
-            wanted |= {*entry.get("skills", entry.get("plan", [])), entry.get("task_skill")}
-        wanted.discard(None)
+        for entry in self.state.history:
+            wanted |= {*entry.skills, *([entry.task_skill] if entry.task_skill else [])}
+        this = self.this_round
+        wanted |= {*this.plan, *([this.task_skill] if this.task_skill else [])}
         if loop.eval_base or self.round == 0:
             wanted |= {t for t, r in self.library.records.items() if r.status == "base"}
         return [t for t in self.library.known() if t in wanted]
@@ -601,7 +618,8 @@ class Experiment:
             seen = result.pop("views", None)
             if seen and result["episodes"] >= loop.grow_min_episodes:
                 result["judge"] = evidence[text] = self._judge_evaluation(text, seen)
-        self.this_round["growth_evidence"] = {t: e["success"] for t, e in evidence.items()}
+        self.this_round.growth_evidence = {t: e["success"] for t, e in evidence.items()}
+        self.this_round.evaluation = {t: r["success"] for t, r in results.items()}
         for text, result in results.items():
             self.library.record_success(text, self.round, result["success"], result["episodes"])
         self.rundir.write_json(self.rundir.evaluation(self.round), results)
@@ -643,20 +661,20 @@ class Experiment:
             verdict = self.experimenter.analyse_progress(
                 CurveContext(text, curve, threshold=self.config.loop.grow_threshold)
             )
-            analysed[text] = verdict.to_json()
+            analysed[text] = verdict
             self._emit(
                 ev.ProgressAnalysed(
                     round=self.round, stage="analyse", skill=text, verdict=verdict.to_json()
                 )
             )
-        self.this_round["analysis"] = analysed
+        self.this_round.analysis = analysed
         return {"analysed": len(analysed)}
 
     def _grow(self) -> dict[str, Any]:
         loop = self.config.loop
-        analysis = self.this_round.get("analysis", {})
+        analysis = self.this_round.analysis
         added = []
-        evidence = self.this_round.get("growth_evidence", {})
+        evidence = self.this_round.growth_evidence
         for text in self.library.candidates():
             latest = self.library[text].success[-1] if self.library[text].success else None
             rate = latest["rate"] if latest is not None else 0.0
@@ -668,8 +686,8 @@ class Experiment:
                 and rate >= loop.grow_threshold
                 and latest["episodes"] >= loop.grow_min_episodes
             )
-            verdict = analysis.get(text, {})
-            judged = bool(verdict.get("learned") and verdict.get("add_to_library"))
+            verdict = analysis.get(text)
+            judged = bool(verdict and verdict.learned and verdict.add_to_library)
             if measured and (loop.grow_rule_only or judged):
                 self.library.promote(text, self.round)
                 added.append(text)
@@ -688,16 +706,16 @@ class Experiment:
                         analyst=judged,
                     )
                 )  # fmt: skip
-        converged = all(analysis.get(t, {}).get("converged") for t in loop.targets)
-        self.state["converged_streak"] = self.state["converged_streak"] + 1 if converged else 0
+        state = self.state
+        converged = all(t in analysis and analysis[t].converged for t in loop.targets)
+        state.converged_streak = state.converged_streak + 1 if converged else 0
         if self.round >= loop.rounds:
-            self.state["stopped"] = BUDGET_SPENT
-        elif loop.stop == "converged" and self.state["converged_streak"] >= 2:
-            self.state["stopped"] = "every target converged in two consecutive rounds"
-        if self.state["stopped"]:
-            self._emit(ev.RunStopped(round=self.round, stage="grow", reason=self.state["stopped"]))
-        stopped = self.state["stopped"]
-        return {"added": added, "stopped": stopped, "library_size": self.library_size()}
+            state.stopped = BUDGET_SPENT
+        elif loop.stop == "converged" and state.converged_streak >= 2:
+            state.stopped = "every target converged in two consecutive rounds"
+        if state.stopped:
+            self._emit(ev.RunStopped(round=self.round, stage="grow", reason=state.stopped))
+        return {"added": added, "stopped": state.stopped, "library_size": self.library_size()}
 
     def library_size(self) -> int:
         """Skills in the library: the base ones and those learned (candidates are not in it)."""
@@ -705,51 +723,45 @@ class Experiment:
 
     # -- reading -------------------------------------------------------------------------------
 
-    def round_table(self) -> list[dict[str, Any]]:
+    def round_table(self) -> list[RoundRow]:
         """See `round_table`."""
         return round_table(self.state, self.library)
 
-    def status(self) -> dict[str, Any]:
+    def status(self) -> RunStatus:
         """Stage reached, round, episodes, library (text -> status, latest success), evaluation."""
-        evaluations = sorted(self.rundir.evaluation(0).parent.glob("round-*.json"))
-        latest = json.loads(evaluations[-1].read_text()) if evaluations else None
-        return {
-            "run_dir": str(self.rundir.root),
-            "round": self.round,
-            "next_stage": self.next_stage,
-            "stopped": self.state["stopped"],
-            "episodes": len(self.store),
-            "library": {
-                t: {"status": r.status, "success": r.latest_success}
+        latest = self.rundir.latest_evaluation()
+        return RunStatus(
+            run_dir=str(self.rundir.root), round=self.round, next_stage=self.next_stage,
+            stopped=self.state.stopped, episodes=len(self.store),
+            library={
+                t: LibraryEntry(r.status, r.latest_success)
                 for t, r in self.library.records.items()
             },
-            "latest_evaluation": latest,
-            "requests": self.state.get("requests", {}),
-            "curriculum": self.config.loop.curriculum,
-            "task_counts": dict(Counter(h["task"] for h in self.state["history"])),
-            "rounds": self.round_table(),
-        }
+            latest_evaluation=latest, requests=dict(self.state.requests),
+            curriculum=self.config.loop.curriculum,
+            task_counts=dict(Counter(h.task for h in self.state.history)),
+            rounds=self.round_table(),
+        )  # fmt: skip
 
 
-def round_table(state: dict[str, Any], library: SkillLibrary) -> list[dict[str, Any]]:
+def round_table(state: RunState, library: SkillLibrary) -> list[RoundRow]:
     """Per finished round of a run's state: the task, its skill, the decomposition's length, the
     share of episodes in which the task came true, the skills that joined, the library's size.
 
     >>> round_table(RunDir(path).load_state(), RunDir(path).library())
     """
-    if not state:
-        return []
-    history = {h["round"]: h for h in state["history"]}
+    history = {h.round: h for h in state.history}
     records = library.records.values()
-    finished = state["round"] if state["next"] == "done" else state["round"] - 1
+    finished = state.round if state.next == "done" else state.round - 1
     rows = []
     for r in range(1, finished + 1):
-        entry = history.get(r, {})
+        entry = history.get(r) or HistoryRecord(r, "")
         added = [x.text for x in records if x.round_added == r and x.status == "learned"]
         size = sum(x.status != "candidate" and (x.round_added or 0) <= r for x in records)
         rows.append(
-            {"round": r, "task": entry.get("task", ""), "task_skill": entry.get("task_skill")}
-            | {"steps": len(entry.get("skills", [])), "task_success": entry.get("task_success")}
-            | {"added": added, "library_size": size}
-        )
+            RoundRow(
+                r, entry.task, entry.task_skill, len(entry.skills), entry.task_success, added,
+                size,
+            )
+        )  # fmt: skip
     return rows

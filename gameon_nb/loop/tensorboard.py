@@ -8,8 +8,10 @@
 Scalars (the step axis in brackets): `learner/<metric>` for each training row (learner updates);
 `success/<skill>` for each evaluated skill, `round/mean_success`, `round/task_success` (the
 share of a round's episodes in which its task came true) and `round/library_size` (rounds). The
-event log stays the record: tb/ is rewritten from it when a run is opened, so a resumed run's
-files hold each event once, as the log does. TensorBoard is an optional extra
+event log stays the record: tb/ is rewritten from it when a run is opened, one value per tag and
+step (the last logged), so a training stage resumed from its last checkpoint, which logs again
+the rows after that checkpoint, shows each step once from its next opening on. TensorBoard is an
+optional extra
 (`pip install 'gameon_nb[tensorboard]'`); without it the loop writes no tb/ and says so once.
 """
 
@@ -69,8 +71,13 @@ class TensorBoardSink:
         self.logdir = Path(logdir)
         shutil.rmtree(self.logdir, ignore_errors=True)
         self._writer: Any = SummaryWriter(str(self.logdir), flush_secs=30)
+        latest: dict[tuple[str, int], tuple[float, float]] = {}  # the last value of each point
         for event in past:
-            self.write(event, flush=False)
+            for tag, value, step in scalars(event):
+                latest.pop((tag, step), None)
+                latest[tag, step] = (value, event.time)
+        for (tag, step), (value, time) in latest.items():
+            self._writer.add_scalar(tag, value, step, walltime=time)
         self._writer.flush()
 
     def write(self, event: ev.Event, flush: bool = True) -> None:
@@ -99,7 +106,7 @@ def open_sink(logdir: Path, events: ev.EventLog) -> TensorBoardSink | None:
 
 def rebuild(run_dir: Path | str) -> Path:
     """Write the run's tb/ afresh from its event log; the directory written."""
-    from gameon_nb.loop.rundir import RunDir
+    from gameon_nb.run.dir import RunDir
 
     run = RunDir(run_dir)
     if not run.events_path.exists():

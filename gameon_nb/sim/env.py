@@ -25,7 +25,14 @@ from gameon_nb.config import SimConfig, from_dict, to_dict
 from gameon_nb.sim.render import FrameRenderer, mujoco
 from gameon_nb.sim.scene import COLOURS, FINGER_TRAVEL, SceneIndex, SceneState
 
-__all__ = ["PROPRIO_FIELDS", "StackingEnv", "load_model", "make_env", "object_observation"]
+__all__ = [
+    "ACTION_FIELDS",
+    "PROPRIO_FIELDS",
+    "StackingEnv",
+    "load_model",
+    "make_env",
+    "object_observation",
+]
 
 PHYSICS_DT = 0.002
 WORKSPACE_LOW = np.array([-0.2, -0.2, 0.02, -1.8])
@@ -35,6 +42,8 @@ LEASH = np.array([0.03, 0.03, 0.03, 0.3])
 """How far a target may run ahead of the gripper, so pushing on an obstacle stays gentle."""
 PROPRIO_FIELDS = ("x", "y", "z", "cos_yaw", "sin_yaw", "opening", "vx", "vy", "vz", "vyaw")
 """What each entry of the `proprio` observation holds."""
+ACTION_FIELDS = ("vx", "vy", "vz", "vyaw", "grip")
+"""What each entry of an action commands (see the module docstring)."""
 PROPRIO_HIGH = np.array([0.25, 0.25, 0.4, 1, 1, 0.1, 2, 2, 2, 10], dtype=np.float32)
 PROPRIO_LOW = -PROPRIO_HIGH * np.array([1, 1, 0, 1, 1, 0, 1, 1, 1, 1], dtype=np.float32)
 OBJECTS_HIGH = np.tile(np.array([2, 2, 1, 1, 1, 1, 1], dtype=np.float32), (len(COLOURS), 1))
@@ -82,7 +91,7 @@ class StackingEnv(gym.Env[Obs, npt.NDArray[np.float32]]):
         self._renderer: FrameRenderer | None = None
         self._viewer: FrameRenderer | None = None
 
-        self.action_space = gym.spaces.Box(-1.0, 1.0, (5,), dtype=np.float32)
+        self.action_space = gym.spaces.Box(-1.0, 1.0, (len(ACTION_FIELDS),), dtype=np.float32)
         spaces: dict[str, gym.Space[Any]] = {
             "proprio": gym.spaces.Box(PROPRIO_LOW, PROPRIO_HIGH, dtype=np.float32),
             "objects": gym.spaces.Box(-OBJECTS_HIGH, OBJECTS_HIGH, dtype=np.float32),
@@ -118,8 +127,8 @@ class StackingEnv(gym.Env[Obs, npt.NDArray[np.float32]]):
 
     def step(self, action: npt.ArrayLike) -> tuple[Obs, float, bool, bool, dict[str, Any]]:
         a = np.clip(np.asarray(action, dtype=np.float64), -1.0, 1.0)
-        if a.shape != (5,):
-            raise ValueError(f"action must have shape (5,), got {a.shape}")
+        if a.shape != (len(ACTION_FIELDS),):
+            raise ValueError(f"action must have shape ({len(ACTION_FIELDS)},), got {a.shape}")
         current = self.data.qpos[self.index.gripper_qpos]
         target = self._target + a[:4] * self._speed * self.control_dt
         target = np.clip(target, current - LEASH, current + LEASH)

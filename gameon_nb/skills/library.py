@@ -4,7 +4,7 @@
     >>> stack = "stack the red block on the blue block"
     >>> library.record_success(stack, round=3, rate=0.8, episodes=20)
     >>> library.promote(stack, round=3)
-    >>> library.save(run_dir / "library.json"); SkillLibrary.load(run_dir / "library.json")
+    >>> library.save(run.library_path); SkillLibrary.load(run.library_path)   # run: a RunDir
 
 One owner for this state: the loop changes it only through these methods, and every save is
 atomic. `available()` is what decompositions may use; `known()` adds the candidates.
@@ -96,10 +96,12 @@ class SkillLibrary:
         return Skill.from_text(self[text].text)
 
     def record_success(self, text: str, round: int, rate: float, episodes: int) -> None:
-        """Append an evaluation of `text` in `round`."""
+        """Record an evaluation of `text` in `round`, replacing one of the same round (a stage
+        redone after a crash evaluates again)."""
         if not 0.0 <= rate <= 1.0 or episodes < 1:
             raise ValueError(f"need 0 <= rate <= 1 and episodes >= 1, got {rate}, {episodes}")
-        self[text].success.append({"round": round, "rate": rate, "episodes": episodes})
+        curve = [p for p in self[text].success if p["round"] != round]
+        self[text].success = [*curve, {"round": round, "rate": rate, "episodes": episodes}]
 
     def promote(self, text: str, round: int) -> None:
         """A candidate joins the library as learned in `round`."""

@@ -23,7 +23,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -33,9 +33,13 @@ from gameon_nb.sim.scene import COLOURS
 from gameon_nb.sim.templates import TEMPLATES
 from gameon_nb.skills.skill import Skill
 
+if TYPE_CHECKING:
+    from gameon_nb.skills.library import SkillLibrary
+
 __all__ = [
     "EXEMPLARS",
     "Embedder",
+    "LibraryRetrieval",
     "MiniLMEmbedder",
     "Retrieval",
     "SkillRetriever",
@@ -305,3 +309,33 @@ class SkillRetriever:
             ranked.append((cosine + bonus, TEMPLATES[name].text(colours), cosine))
             at += len(ps)
         return [(skill, cosine) for _, skill, cosine in sorted(ranked, key=lambda r: -r[0])]
+
+
+class LibraryRetrieval:
+    """Retrieval against a library's known skills, as the library grows: one `SkillRetriever`
+    per set of known skills, sharing one embedder. The experimenter owns one; its rules share it.
+
+        >>> retrieval = LibraryRetrieval()                  # the packaged MiniLM embedder
+        >>> retrieval.retriever(library).retrieve("pick up the red cube").skill
+        'lift the red block'
+        >>> retrieval.skill_of("pick up the red cube", library)   # a Skill, or None
+    """
+
+    def __init__(self, embedder: Embedder | None = None) -> None:
+        self.embedder = embedder
+        self._retrievers: dict[frozenset[str], SkillRetriever] = {}
+
+    def retriever(self, library: SkillLibrary) -> SkillRetriever:
+        """Retrieval over the library's known skills (built once per set of skills)."""
+        known = frozenset(library.known())
+        if known not in self._retrievers:
+            self._retrievers[known] = SkillRetriever(known, embedder=self.embedder)
+        return self._retrievers[known]
+
+    def skill_of(self, text: str, library: SkillLibrary) -> Skill | None:
+        """The known skill a text names: a canonical text directly, else by retrieval."""
+        try:
+            return Skill.from_text(text)
+        except KeyError:
+            found = self.retriever(library).retrieve(text).skill
+            return None if found is None else Skill.from_text(found)

@@ -18,12 +18,15 @@ shows frames, verdicts and curves. Widgets read from the
 run directory, the store or the library and never hold the only copy of anything. Front ends
 are plain ESM and CSS files in `widgets/` (packaged as `gameon_nb/_widgets`).
 
-`LoopStepper` drives an `Experiment`, so it and its helpers load on first use: importing this
-package does not import torch. The domain tour's helpers are in `gameon_nb.widgets.domain`, the
-static reports of curricula comparisons and judge/analyst agreement in
-`gameon_nb.widgets.evaluation`.
+The domain tour's helpers (`show_cameras`, `show_frames`, `observation_table`, `action_table`,
+`drive`, `predicate_table`, `scripted_episode`) and the static reports of curricula comparisons
+and judge/analyst agreement (`comparison_html`, `agreement_html`, `analyst_html`,
+`curves_gallery_html`, `judge_examples_html`, shown with `show_html`) are here too. They, and
+`LoopStepper`, which drives an `Experiment`, load on first use: importing this package does not
+import torch.
 """
 
+import importlib
 from typing import TYPE_CHECKING, Any
 
 from gameon_nb.widgets.curves import LearningCurves, curves_html, show_curves
@@ -40,17 +43,61 @@ from gameon_nb.widgets.rollout import (
 from gameon_nb.widgets.verdicts import Judgement, as_judgement
 
 if TYPE_CHECKING:
+    from gameon_nb.widgets.domain import (
+        action_table,
+        drive,
+        observation_table,
+        predicate_table,
+        scripted_episode,
+        show_cameras,
+        show_frames,
+    )
+    from gameon_nb.widgets.evaluation import (
+        agreement_html,
+        analyst_html,
+        comparison_html,
+        curves_gallery_html,
+        judge_examples_html,
+        show_html,
+    )
     from gameon_nb.widgets.stepper import LoopStepper, show_stepper, stepper_html
 
-_LAZY = {"LoopStepper", "show_stepper", "stepper_html"}
+_LAZY: dict[str, tuple[str, ...]] = {
+    "gameon_nb.widgets.stepper": ("LoopStepper", "show_stepper", "stepper_html"),
+    "gameon_nb.widgets.domain": (
+        "action_table",
+        "drive",
+        "observation_table",
+        "predicate_table",
+        "scripted_episode",
+        "show_cameras",
+        "show_frames",
+    ),
+    "gameon_nb.widgets.evaluation": (
+        "agreement_html",
+        "analyst_html",
+        "comparison_html",
+        "curves_gallery_html",
+        "judge_examples_html",
+        "show_html",
+    ),
+}
+"""The names imported on first use (they import torch or the simulator), by module."""
+
+_HOME = {name: module for module, names in _LAZY.items() for name in names}
 
 
 def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        from gameon_nb.widgets import stepper
+    """A name of `_LAZY`, imported now and kept (PEP 562)."""
+    if name not in _HOME:
+        raise AttributeError(f"module 'gameon_nb.widgets' has no attribute {name!r}")
+    value = getattr(importlib.import_module(_HOME[name]), name)
+    globals()[name] = value
+    return value
 
-        return getattr(stepper, name)
-    raise AttributeError(f"module 'gameon_nb.widgets' has no attribute {name!r}")
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})
 
 
 __all__ = [
@@ -62,13 +109,26 @@ __all__ = [
     "RolloutViewer",
     "SkillLibraryView",
     "UnknownCameraError",
+    "action_table",
+    "agreement_html",
+    "analyst_html",
     "as_judgement",
+    "comparison_html",
+    "curves_gallery_html",
     "curves_html",
+    "drive",
+    "judge_examples_html",
     "judgement_html",
     "library_html",
     "notebook_html",
+    "observation_table",
+    "predicate_table",
     "rollout_html",
+    "scripted_episode",
+    "show_cameras",
     "show_curves",
+    "show_frames",
+    "show_html",
     "show_judgement",
     "show_library",
     "show_rollout",

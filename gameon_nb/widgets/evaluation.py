@@ -19,10 +19,19 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from gameon_nb.loop import events as ev
-from gameon_nb.loop.rundir import RunDir
+from gameon_nb.run.dir import CompareDir
 from gameon_nb.widgets.curves import Series
 from gameon_nb.widgets.judgement import judgement_html
-from gameon_nb.widgets.markup import BOX, FAILURE, NEUTRAL, SUCCESS, chip, escape
+from gameon_nb.widgets.markup import (
+    BOX,
+    FAILURE,
+    GRID_CELL,
+    NEUTRAL,
+    SUCCESS,
+    chip,
+    escape,
+    html_table,
+)
 from gameon_nb.widgets.svg import bar_chart_svg, line_chart_svg, svg_img
 
 if TYPE_CHECKING:
@@ -38,8 +47,6 @@ __all__ = [
     "judge_examples_html",
     "show_html",
 ]
-
-CELL = "padding:2px 8px;border:1px solid #ddd;text-align:left"
 
 
 def show_html(markup: str) -> None:
@@ -60,19 +67,15 @@ def _cell(value: Any) -> str:
     return "-" if value is None else escape(str(value))
 
 
-def _table(columns: Sequence[str], rows: Sequence[Mapping[str, Any]], css_class: str) -> str:
-    head = "".join(
-        f'<th style="{CELL};background:#f5f5f5">{escape(c.replace("success/", ""))}</th>'
-        for c in columns
-    )
-    body = "".join(
-        "<tr>" + "".join(f'<td style="{CELL}">{_cell(row.get(c))}</td>' for c in columns) + "</tr>"
-        for row in rows
-    )
-    return (
-        f'<table class="{css_class}" style="border-collapse:collapse;font-size:12px;margin:4px 0">'
-        f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
-    )
+def _cells(
+    columns: Sequence[str], rows: Sequence[Mapping[str, Any]]
+) -> tuple[list[str], list[list[str]]]:
+    """(head, cells) of records for `html_table`: one column per key, values formatted.
+
+    >>> html_table(*_cells(["run", "success/lift"], rows), "gameon-comparison-table", grid=True)
+    """
+    head = [escape(c.replace("success/", "")) for c in columns]
+    return head, [[_cell(row.get(c)) for c in columns] for row in rows]
 
 
 def comparison_series(root: Path | str, rows: Sequence[Mapping[str, Any]]) -> Series:
@@ -83,7 +86,7 @@ def comparison_series(root: Path | str, rows: Sequence[Mapping[str, Any]]) -> Se
     """
     series: Series = {}
     for row in rows:
-        run = RunDir(Path(root) / row.get("run", f"{row['curriculum']}-seed{row['seed']}"))
+        run = CompareDir(root).run(row.get("run", f"{row['curriculum']}-seed{row['seed']}"))
         targets = run.load_config().loop.targets
         points = []
         for event in ev.EventLog(run.events_path).read(ev.Evaluated):
@@ -103,7 +106,7 @@ def comparison_html(root: Path | str, table: Mapping[str, Any] | None = None) ->
     """
     root = Path(root)
     if table is None:
-        path = root / "compare.json"
+        path = CompareDir(root).table("json")
         if not path.is_file():
             raise FileNotFoundError(f"no {path}: run compare_curricula({str(root)!r}, ...) first")
         table = json.loads(path.read_text())
@@ -151,11 +154,15 @@ def comparison_html(root: Path | str, table: Mapping[str, Any] | None = None) ->
         svg_img(sizes, "library size per round per curriculum", "gameon-curve") if summary else "",
         svg_img(chart, "mean success of the targets per round, per curriculum", "gameon-curve"),
     ]
+    summary_table = (
+        html_table(*_cells(summary_columns, summary_rows), "gameon-comparison-summary", grid=True)
+        if summary
+        else ""
+    )
     return (
         f'<div class="gameon-comparison gameon-static" style="{BOX}">'
-        f"{_table(summary_columns, summary_rows, 'gameon-comparison-summary') if summary else ''}"
-        f"{''.join(charts)}"
-        f"{_table(columns, rows, 'gameon-comparison-table')}"
+        f"{summary_table}{''.join(charts)}"
+        f"{html_table(*_cells(columns, rows), 'gameon-comparison-table', grid=True)}"
         '<div style="font-size:11px;color:#666">per curriculum: mean (min-max) over seeds · skill '
         "columns: the final evaluation of the targets and every composite, the same resets for "
         "every run · stacks, next to, towers: their mean · library_size: after each round · "
@@ -174,15 +181,16 @@ def _rate_chip(label: str, value: float | None) -> str:
 def _confusion(confusion: Mapping[str, int]) -> str:
     def cell(key: str, good: bool) -> str:
         colour = "#e8f5e9" if good else "#ffebee"
-        return f'<td style="{CELL};background:{colour};text-align:center">{confusion[key]}</td>'
+        style = f"{GRID_CELL};background:{colour};text-align:center"
+        return f'<td style="{style}">{confusion[key]}</td>'
 
     return (
         '<table class="gameon-confusion" style="border-collapse:collapse;font-size:12px">'
-        f'<tr><th style="{CELL}"></th><th style="{CELL}">judged success</th>'
-        f'<th style="{CELL}">judged failure</th></tr>'
-        f'<tr><th style="{CELL}">truly succeeded</th>{cell("true_positive", True)}'
+        f'<tr><th style="{GRID_CELL}"></th><th style="{GRID_CELL}">judged success</th>'
+        f'<th style="{GRID_CELL}">judged failure</th></tr>'
+        f'<tr><th style="{GRID_CELL}">truly succeeded</th>{cell("true_positive", True)}'
         f"{cell('false_negative', False)}</tr>"
-        f'<tr><th style="{CELL}">truly failed</th>{cell("false_positive", False)}'
+        f'<tr><th style="{GRID_CELL}">truly failed</th>{cell("false_positive", False)}'
         f"{cell('true_negative', True)}</tr></table>"
     )
 
@@ -214,6 +222,7 @@ def analyst_html(report: Mapping[str, Any]) -> str:
         {"flag": flag, "accuracy": r["accuracy"], "kappa": r["kappa"], **r["confusion"]}
         for flag, r in report["by_flag"].items()
     ]
+    kind_columns = ["kind", "all four flags right"]
     kinds = [{"kind": k, "all four flags right": v} for k, v in report["by_kind"].items()]
     columns = [
         "flag",
@@ -224,13 +233,14 @@ def analyst_html(report: Mapping[str, Any]) -> str:
         "false_negative",
         "true_negative",
     ]
+    by_flag = html_table(*_cells(columns, flags), "gameon-analyst-flags", grid=True)
+    by_kind = html_table(*_cells(kind_columns, kinds), "gameon-analyst-kinds", grid=True)
     return (
         f'<div class="gameon-analyst-report gameon-static" style="{BOX}">'
         f"<div><b>Analyst vs the rules</b> · {report['count']} curves judged by the analyst "
         f"{_rate_chip('all four flags', report.get('exact'))} · fallbacks "
         f"{report.get('fallbacks', 0)} (the rules answered; not counted)</div>"
-        f"{_table(columns, flags, 'gameon-analyst-flags')}"
-        f"{_table(['kind', 'all four flags right'], kinds, 'gameon-analyst-kinds')}</div>"
+        f"{by_flag}{by_kind}</div>"
     )
 
 
@@ -275,7 +285,7 @@ def judge_examples_html(
     those it gets wrong first, then the others, `count` in all. Verdicts come through the
     experimenter's ledger, so segments judged before are answered from its cache.
 
-    >>> judge_examples_html(experimenter, EpisodeStore(run_dir / "episodes"), count=3)
+    >>> judge_examples_html(experimenter, RunDir("runs/a").store(), count=3)
     """
     from gameon_nb.experimenter.contexts import JudgeContext
     from gameon_nb.experimenter.evaluation import recorded_segments

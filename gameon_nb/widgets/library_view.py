@@ -1,6 +1,6 @@
 """The skill library at a glance: `SkillLibraryView` and its twin `library_html`.
 
-    >>> view = SkillLibraryView(run_dir / "library.json"); view    # or a SkillLibrary
+    >>> view = SkillLibraryView("runs/a"); view   # a run directory, library.json or a library
     >>> view.refresh()                       # re-read the file (the view's button does too)
     >>> library_html(SkillLibrary.initial())
 
@@ -17,6 +17,7 @@ from typing import Any
 
 import traitlets as t
 
+from gameon_nb.run.dir import RunDir
 from gameon_nb.skills.library import LibraryCorruptError, SkillLibrary
 from gameon_nb.widgets.assets import asset_path
 from gameon_nb.widgets.base import TwinWidget
@@ -41,7 +42,7 @@ STATUS_COLOUR = {"base": "#546e7a", "learned": "#2e7d32", "candidate": "#ef6c00"
 
 def library_path(source: Path | str) -> Path:
     path = Path(source)
-    return path / "library.json" if path.is_dir() else path
+    return RunDir(path).library_path if path.is_dir() else path
 
 
 def load_library(source: LibrarySource) -> SkillLibrary:
@@ -115,7 +116,7 @@ def library_markup(rows: list[dict[str, Any]], source: str = "") -> str:
 def library_html(source: LibrarySource) -> str:
     """Static HTML of a skill library: a table with status chips and success sparklines.
 
-    >>> library_html(run_dir / "library.json")
+    >>> library_html("runs/a")
     >>> library_html(SkillLibrary.initial())
     """
     where = "" if isinstance(source, SkillLibrary) else str(library_path(source))
@@ -176,7 +177,7 @@ def show_library(source: LibrarySource, *, static: bool = False) -> None:
     """Display a SkillLibraryView, or its static HTML with `static=True`.
 
     >>> show_library(run_dir)
-    >>> show_library(run_dir / "library.json", static=True)
+    >>> show_library("runs/a", static=True)
     """
     from IPython.display import HTML, display
 

@@ -1,7 +1,7 @@
 """HTML reports of executed notebooks in which every gameon widget shows as its static twin.
 
-    >>> html = notebook_html(run_dir / "executed.ipynb")          # self-contained, offline
-    >>> (run_dir / "report.html").write_text(html)
+    >>> html = notebook_html(run.executed_notebook("00_quickstart"))   # self-contained, offline
+    >>> run.notebook_report("00_quickstart").write_text(html)          # run = RunDir("runs/q")
 
 nbconvert prefers a widget's live view whenever the notebook stores widget state (nbclient and
 papermill store it by default), and that view needs the widget manager from a CDN. Here each

@@ -23,6 +23,7 @@ import traitlets as t
 from gameon_nb.data.episode import Episode
 from gameon_nb.data.relabel import step_rewards
 from gameon_nb.data.store import EpisodeStore
+from gameon_nb.run.dir import RunDir
 from gameon_nb.skills.skill import Skill
 from gameon_nb.widgets.assets import asset_path
 from gameon_nb.widgets.base import TwinWidget
@@ -74,8 +75,8 @@ def open_store(where: EpisodeStore | Path | str) -> EpisodeStore:
     if isinstance(where, EpisodeStore):
         return where
     path = Path(where)
-    if (path / "episodes").is_dir():
-        path = path / "episodes"
+    if RunDir(path).episodes.is_dir():
+        path = RunDir(path).episodes
     if not path.is_dir():
         raise FileNotFoundError(f"no run or episodes directory at {path}")
     return EpisodeStore(path)

@@ -13,7 +13,6 @@ and statically by `part.html()`; the event log and the run directory stay the on
 
 from __future__ import annotations
 
-import base64
 import mimetypes
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -23,8 +22,9 @@ from typing import Any, Protocol, TypeVar
 import numpy as np
 
 from gameon_nb.loop import events as ev
-from gameon_nb.loop.rundir import RunDir
+from gameon_nb.run.dir import RunDir
 from gameon_nb.widgets.curves import LearningCurves, Series, curves_markup, metric_series
+from gameon_nb.widgets.encoding import data_uri
 from gameon_nb.widgets.judgement import JudgementCard, judgement_html
 from gameon_nb.widgets.library_view import SkillLibraryView, library_html
 from gameon_nb.widgets.markup import (
@@ -35,6 +35,7 @@ from gameon_nb.widgets.markup import (
     SUCCESS,
     chip,
     escape,
+    html_table,
     outcome_colour,
 )
 from gameon_nb.widgets.rollout import Rollout, RolloutViewer, prepare_rollout, rollout_markup
@@ -228,21 +229,6 @@ def stage_record(
 
 # -- small pieces ------------------------------------------------------------------------------
 
-CELL = "padding:2px 8px;border-bottom:1px solid #eee;text-align:left;vertical-align:top"
-
-
-def _table(head: Sequence[str], rows: Sequence[Sequence[str]], css_class: str = "") -> str:
-    """A compact table; cells are HTML already escaped by the caller."""
-    cls = f' class="{css_class}"' if css_class else ""
-    th = "".join(f'<th style="{CELL};border-bottom:1px solid #999">{h}</th>' for h in head)
-    body = "".join(
-        "<tr>" + "".join(f'<td style="{CELL}">{c}</td>' for c in row) + "</tr>" for row in rows
-    )
-    return (
-        f'<table{cls} style="border-collapse:collapse;font-size:12px;margin:4px 0">'
-        f"<thead><tr>{th}</tr></thead><tbody>{body}</tbody></table>"
-    )
-
 
 def _mark(value: bool | None) -> str:
     text = "—" if value is None else ("✓" if value else "✗")
@@ -269,12 +255,6 @@ def _rate(value: float | None) -> str:
     return "—" if value is None else f"{100 * value:.0f}%"
 
 
-def image_data_uri(path: Path) -> str:
-    """A file's bytes as a data: URI (its type guessed from the name)."""
-    mime = mimetypes.guess_type(path.name)[0] or "image/png"
-    return f"data:{mime};base64,{base64.b64encode(path.read_bytes()).decode('ascii')}"
-
-
 def _evaluation_table(results: Mapping[str, Mapping[str, Any]]) -> str:
     rows = [
         [
@@ -285,7 +265,7 @@ def _evaluation_table(results: Mapping[str, Mapping[str, Any]]) -> str:
         ]
         for skill, r in results.items()
     ]
-    return _table(["skill", "success", "episodes", "95% interval"], rows, "gameon-evaluation")
+    return html_table(["skill", "success", "episodes", "95% interval"], rows, "gameon-evaluation")
 
 
 def _success_until(events: Sequence[ev.Event], round: int) -> Series:
@@ -342,13 +322,15 @@ def _propose(ctx: Context, record: StageRecord) -> list[StagePart]:
     if not proposed:
         return [HtmlPart("<i>no task was proposed</i>")]
     e = proposed[-1]
-    image = ctx.run.root / e.image if e.image else None
-    picture = (
-        f'<img class="gameon-scene" src="{image_data_uri(image)}" alt="the scene the proposer saw"'
-        ' style="width:240px;height:auto;display:block;border:1px solid #ddd">'
-        if image is not None and image.is_file()
-        else ""
-    )
+    image = ctx.run.file(e.image) if e.image else None
+    picture = ""
+    if image is not None and image.is_file():
+        mime = mimetypes.guess_type(image.name)[0] or "image/png"
+        picture = (
+            f'<img class="gameon-scene" src="{data_uri(image.read_bytes(), mime)}" '
+            'alt="the scene the proposer saw"'
+            ' style="width:240px;height:auto;display:block;border:1px solid #ddd">'
+        )
     return [
         HtmlPart(
             f'<div style="display:flex;gap:12px;align-items:flex-start">{picture}<div>'
@@ -395,7 +377,7 @@ def _retrieve(ctx: Context, record: StageRecord) -> list[StagePart]:
     plan = " → ".join(escape(s) for s in e.plan) or "<i>nothing to execute</i>"
     return [
         HtmlPart(
-            _table(
+            html_table(
                 ["step", "library skill", "score", "nearest candidates"], rows, "gameon-retrieval"
             )
             + f'<div>plan: <span class="gameon-plan">{plan}</span></div>'
@@ -436,7 +418,7 @@ def _collect(ctx: Context, record: StageRecord) -> list[StagePart]:
         HtmlPart(
             f"<div>{len(collected)} episodes (ground truth per skill, and of the task):</div>"
             + came_true
-            + _table(["episode", "skills", "task", "steps"], rows, "gameon-episodes")
+            + html_table(["episode", "skills", "task", "steps"], rows, "gameon-episodes")
         )
     ]
     first = collected[0].episode
@@ -484,7 +466,7 @@ def _judge(ctx: Context, record: StageRecord) -> list[StagePart]:
             f"<div>judge {_backend(e.backend)} agrees with the ground truth on "
             + chip(f"{e.agree}/{e.real}" if e.real else "n/a", colour, "gameon-agreement")
             + f" of its own verdicts{fell}</div>"
-            + _table(
+            + html_table(
                 ["episode / segment", "skill", "truth", "judge", "", "reasoning"],
                 rows,
                 "gameon-verdicts",
@@ -553,7 +535,7 @@ def _analyse(ctx: Context, record: StageRecord) -> list[StagePart]:
         by = _backend(str(v.get("backend", "")), v.get("fallback"))
         rows.append([escape(e.skill), *flags, by, escape(str(v.get("reasoning", "")))])
     head = ["skill", "learned", "converged", "add", "keep training", "analyst", "reasoning"]
-    return [HtmlPart(_table(head, rows, "gameon-analysis"))]
+    return [HtmlPart(html_table(head, rows, "gameon-analysis"))]
 
 
 def _grow(ctx: Context, record: StageRecord) -> list[StagePart]:

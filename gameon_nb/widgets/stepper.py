@@ -26,7 +26,7 @@ import traitlets as t
 
 from gameon_nb.loop import events as ev
 from gameon_nb.loop.experiment import STAGES, Experiment
-from gameon_nb.loop.rundir import RunDir
+from gameon_nb.run.dir import RunDir
 from gameon_nb.widgets.assets import asset_path
 from gameon_nb.widgets.base import TwinWidget
 from gameon_nb.widgets.markup import BOX, FAILURE, chip, escape
@@ -146,11 +146,7 @@ def stepper_html(run_dir: Path | str, round: int | None = None) -> str:
         for r in ([] if chosen is None else stages_of_round(records, chosen))
     ]
     return stepper_markup(
-        str(state.get("next", SETUP)),
-        int(state.get("round", 0)),
-        sections,
-        stopped=str(state.get("stopped") or ""),
-        source=str(run.root),
+        state.next, state.round, sections, stopped=state.stopped or "", source=str(run.root)
     )
 
 
@@ -268,7 +264,7 @@ class LoopStepper(ipywidgets.VBox):  # type: ignore[misc]
             self.controls.next_stage = exp.next_stage
             self.controls.round = exp.round
             self.controls.buttons = button_states(exp.next_stage)
-            self.controls.stopped = str(exp.state.get("stopped") or "")
+            self.controls.stopped = exp.state.stopped or ""
             self.controls.shown_round = self._shown
 
     # -- output --------------------------------------------------------------------------------

@@ -10,10 +10,11 @@ every notebook front end and HTML sanitizer lets through; nothing here needs a b
 
 from __future__ import annotations
 
-import base64
 import math
 from collections.abc import Mapping, Sequence
 from html import escape
+
+from gameon_nb.widgets.encoding import data_uri
 
 __all__ = [
     "PALETTE",
@@ -298,7 +299,7 @@ def bar_chart_svg(
 
 def svg_img(svg: str, alt: str, css_class: str = "") -> str:
     """An <img> showing `svg` from a data: URI."""
-    uri = "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode("ascii")
+    uri = data_uri(svg.encode(), "image/svg+xml")
     cls = f" class='{escape(css_class)}'" if css_class else ""
     return f"<img{cls} src='{uri}' alt='{escape(alt)}' title='{escape(alt)}'>"
 

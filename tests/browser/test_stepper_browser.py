@@ -68,7 +68,7 @@ def test_stepper_runs_a_round_in_jupyterlab(lab: JupyterLab, tmp_path: Path) -> 
         if stage == "propose":
             task = page.locator(".gameon-task").first
             task.wait_for(state="visible")
-            wanted = lab.execute(page, "print(exp.this_round['task'])").strip()
+            wanted = lab.execute(page, "print(exp.this_round.task)").strip()
             assert task.inner_text() == wanted
             assert page.locator("img.gameon-scene").first.is_visible()
         if stage == "collect":

@@ -46,8 +46,9 @@ from gameon_nb.experimenter.schemas import (
 from gameon_nb.sim.scene import SceneState
 from gameon_nb.skills.library import SkillLibrary
 from gameon_nb.skills.rates import significant_change, wilson_interval
-from gameon_nb.skills.retrieval import Embedder, SkillRetriever
-from gameon_nb.skills.skill import Skill, UnknownSkillError
+from gameon_nb.skills.retrieval import Embedder, LibraryRetrieval, SkillRetriever
+from gameon_nb.skills.skill import Skill
+from gameon_nb.streams import PROPOSE, stream
 
 __all__ = ["Rate", "ScriptedExperimenter", "ScriptedInput", "ScriptedVLM"]
 
@@ -90,7 +91,11 @@ class ScriptedExperimenter:
     """The rules; see the module docstring."""
 
     def __init__(
-        self, seed: int = 0, embedder: Embedder | None = None, judge_error: float = 0.0
+        self,
+        seed: int = 0,
+        embedder: Embedder | None = None,
+        judge_error: float = 0.0,
+        retrieval: LibraryRetrieval | None = None,
     ) -> None:
         if not 0.0 <= judge_error <= 1.0:
             raise ValueError(
@@ -98,23 +103,14 @@ class ScriptedExperimenter:
             )
         self.seed = seed
         self.judge_error = judge_error
-        self._embedder = embedder
-        self._retrievers: dict[frozenset[str], SkillRetriever] = {}
+        self.retrieval = retrieval or LibraryRetrieval(embedder)
+        """Retrieval against the library (the experimenter's own, shared with these rules)."""
 
     def retriever(self, library: SkillLibrary) -> SkillRetriever:
-        """Retrieval over the library's known skills (built once per set of skills)."""
-        known = frozenset(library.known())
-        if known not in self._retrievers:
-            self._retrievers[known] = SkillRetriever(known, embedder=self._embedder)
-        return self._retrievers[known]
+        return self.retrieval.retriever(library)
 
     def skill_of(self, text: str, library: SkillLibrary) -> Skill | None:
-        """The known skill a text names: canonical text directly, else by retrieval."""
-        try:
-            return Skill.from_text(text)
-        except UnknownSkillError:
-            found = self.retriever(library).retrieve(text).skill
-            return None if found is None else Skill.from_text(found)
+        return self.retrieval.skill_of(text, library)
 
     # -- decompose -----------------------------------------------------------------------------
 
@@ -231,7 +227,7 @@ class ScriptedExperimenter:
         scored = {t: self._score(t, ctx, wanted_by, failed) for t in pool}
         # ties go by a permutation drawn from (seed, round): reproducible, yet not always the
         # first skill in library order
-        order = np.random.default_rng([self.seed, ctx.round, 0x9120]).permutation(len(pool))
+        order = stream(self.seed, ctx.round, PROPOSE).permutation(len(pool))
         best = max(order, key=lambda i: scored[pool[i]][0])
         task = pool[best]
         score, notes = scored[task]

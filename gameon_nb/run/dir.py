@@ -3,7 +3,7 @@
     >>> run = RunDir("runs/a")
     >>> run.config_path, run.library_path, run.episodes, run.checkpoint("latest")
     >>> run.save_config(config); run.load_config()
-    >>> run.save_state({"round": 2, "next_stage": "collect"}); run.load_state()
+    >>> run.load_state().this_round.plan; run.save_state(state)       # a typed RunState
     >>> with run.lock():              # this process is the run's one writer until the block ends
     ...     ...                       # a second writer: RunLockedError naming this pid and command
 
@@ -13,9 +13,12 @@ which the OS releases when the holder exits or is killed; `.lock` names the hold
 (`gameon status`, the static widgets, reports) never need it. Within one process the lock is
 re-entrant: a notebook may open the run twice.
 
-Layout: config.json (resolved), state.json (stage reached), events.jsonl, calls.jsonl (the
-experimenter's call log), library.json, episodes/, checkpoints/, evaluations/, images/, report/,
-tb/ (TensorBoard).
+Layout: config.json (resolved), state.json (stage reached), events.jsonl, calls.jsonl and
+vlm_cache/ (the experimenter's ledger: call log and answer cache), library.json, episodes/,
+checkpoints/, evaluations/, images/, report/, tb/ (TensorBoard), .lock; and where other tools
+put them, batch.json with <notebook>.ipynb and .html (`gameon batch`), judge_eval/<backend>/
+(`gameon judge-eval`), compare-final.json (`gameon compare`). Only this module joins these names
+to a run directory (a test walks the source to keep it so).
 Every file is written atomically, so a killed process leaves either the old or the new version.
 """
 
@@ -27,18 +30,17 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from gameon_nb.atomic import atomic_write_text
 from gameon_nb.config import ConfigError, RunConfig, from_dict, override, to_dict
-from gameon_nb.data.store import EpisodeStore
-from gameon_nb.skills.library import SkillLibrary
+from gameon_nb.run.state import RunState, RunStateError
 
-__all__ = ["RunDir", "RunLock", "RunLockedError", "RunStateError"]
+if TYPE_CHECKING:  # imported where used: data/ and skills/ sit on this layer, not below it
+    from gameon_nb.data.store import EpisodeStore
+    from gameon_nb.skills.library import SkillLibrary
 
-
-class RunStateError(RuntimeError):
-    """A run directory whose config or state cannot be read back."""
+__all__ = ["CompareDir", "RunDir", "RunLock", "RunLockedError", "RunStateError"]
 
 
 class RunLockedError(RunStateError):
@@ -134,6 +136,23 @@ class RunLock:
         self.release()
 
 
+class CompareDir:
+    """A comparison's directory: one run directory per arm and seed, and the table's files.
+
+    >>> cmp = CompareDir("runs/cmp"); cmp.run("target-seed0"); cmp.table("md")
+    """
+
+    def __init__(self, root: Path | str) -> None:
+        self.root = Path(root)
+
+    def run(self, name: str) -> RunDir:
+        return RunDir(self.root / name)
+
+    def table(self, kind: str) -> Path:
+        """compare.<kind>: the table as 'json', 'csv', 'md' or 'html'."""
+        return self.root / f"compare.{kind}"
+
+
 class RunDir:
     """Paths and the config/state files of one run directory."""
 
@@ -174,6 +193,32 @@ class RunDir:
         """TensorBoard event files, rewritten from events.jsonl (see `loop.tensorboard`)."""
         return self.root / "tb"
 
+    @property
+    def batch_record(self) -> Path:
+        """batch.json: what `gameon batch` ran here (parameters, versions, status)."""
+        return self.root / "batch.json"
+
+    def executed_notebook(self, stem: str) -> Path:
+        """<stem>.ipynb: a notebook as `gameon batch` executed it here."""
+        return self.root / f"{stem}.ipynb"
+
+    def notebook_report(self, stem: str) -> Path:
+        """<stem>.html: the static HTML of an executed notebook."""
+        return self.root / f"{stem}.html"
+
+    def judge_eval_dir(self, backend: str) -> Path:
+        """judge_eval/<backend>/: the call log and cache of `gameon judge-eval`."""
+        return self.root / "judge_eval" / backend
+
+    @property
+    def compare_final(self) -> Path:
+        """compare-final.json: a comparison's final evaluation of this run."""
+        return self.root / "compare-final.json"
+
+    def file(self, relative: str) -> Path:
+        """A file the run's records name relative to its root (an event's image)."""
+        return self.root / relative
+
     def checkpoint(self, name: str) -> Path:
         """checkpoints/<name>.pt, e.g. 'latest', 'round-003', 'train-003'."""
         return self.root / "checkpoints" / f"{name}.pt"
@@ -191,10 +236,14 @@ class RunDir:
     # -- owned files ---------------------------------------------------------------------------
 
     def store(self) -> EpisodeStore:
+        from gameon_nb.data.store import EpisodeStore
+
         return EpisodeStore(self.episodes)
 
     def library(self) -> SkillLibrary:
         """The run's library, or the initial one before the first save."""
+        from gameon_nb.skills.library import SkillLibrary
+
         path = self.library_path
         return SkillLibrary.load(path) if path.exists() else SkillLibrary.initial()
 
@@ -213,20 +262,17 @@ class RunDir:
     def save_config(self, config: RunConfig) -> None:
         atomic_write_text(self.config_path, json.dumps(to_dict(config), indent=2))
 
-    def load_state(self) -> dict[str, Any]:
-        """The stage reached ({} for a run not started)."""
-        if not self.state_path.exists():
-            return {}
-        try:
-            state = json.loads(self.state_path.read_text())
-        except json.JSONDecodeError as error:
-            raise RunStateError(f"{self.state_path} is damaged ({error})") from error
-        if not isinstance(state, dict):
-            raise RunStateError(f"{self.state_path} does not hold a mapping")
-        return state
+    def load_state(self) -> RunState:
+        """The stage reached (a fresh RunState for a run not started)."""
+        return RunState.load(self.state_path)
 
-    def save_state(self, state: dict[str, Any]) -> None:
-        atomic_write_text(self.state_path, json.dumps(state, indent=1))
+    def save_state(self, state: RunState) -> None:
+        state.save(self.state_path)
+
+    def latest_evaluation(self) -> dict[str, dict[str, Any]] | None:
+        """The newest evaluations/round-NNN.json (None before the first evaluation)."""
+        found = sorted(self.evaluation(0).parent.glob("round-*.json"))
+        return json.loads(found[-1].read_text()) if found else None
 
     def write_json(self, path: Path, data: Any) -> None:
         atomic_write_text(path, json.dumps(data, indent=1))
