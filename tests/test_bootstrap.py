@@ -105,3 +105,12 @@ def test_the_clean_bootstrap_cuts_each_episode_before_any_composite(tmp_path: Pa
             shortened += 1
             assert clean_ep.segments[-1][1] == steps
     assert shortened >= 2
+
+
+def test_one_process_bootstraps_runs_of_different_sim_configs(tmp_path: Path) -> None:
+    small = override(RunConfig(), ["bootstrap.episodes=1", "bootstrap.workers=1"])
+    bootstrap(tmp_path / "a", small, progress=False)
+    other = override(small, ["sim.image_size=[32,32]"])
+    bootstrap(tmp_path / "b", other, progress=False)  # the cached env must not be reused
+    frames = EpisodeStore(tmp_path / "b" / "episodes").frames(0, "front_left")
+    assert frames.shape[1:] == (32, 32, 3)

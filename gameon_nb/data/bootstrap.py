@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 from tqdm.auto import tqdm
 
-from gameon_nb.config import RunConfig
+from gameon_nb.config import RunConfig, SimConfig
 from gameon_nb.data.episode import Episode
 from gameon_nb.data.recorder import Actor, record_episode
 from gameon_nb.data.store import EpisodeStore
@@ -34,7 +34,8 @@ from gameon_nb.streams import BOOTSTRAP_EPISODE, stream
 
 __all__ = ["bootstrap", "bootstrap_episode", "composite_successes", "first_composite"]
 
-_ENV: StackingEnv | None = None
+_ENV: tuple[SimConfig, StackingEnv] | None = None
+"""This process's env and the config it was made with (a worker makes it once)."""
 COMPOSITES = [s for s in all_skills() if s.kind == "composite"]
 
 
@@ -113,9 +114,11 @@ def composite_successes(store: EpisodeStore, round: int = 0) -> dict[str, int]:
 def _worker_episode(args: tuple[RunConfig, int]) -> Episode:
     global _ENV
     cfg, index = args
-    if _ENV is None:
-        _ENV = make_env(cfg.sim)
-    return bootstrap_episode(_ENV, cfg, index)
+    if _ENV is None or _ENV[0] != cfg.sim:  # another config in this process: another env
+        if _ENV is not None:
+            _ENV[1].close()
+        _ENV = (cfg.sim, make_env(cfg.sim))
+    return bootstrap_episode(_ENV[1], cfg, index)
 
 
 def _episodes(cfg: RunConfig, start: int, count: int) -> Iterator[Episode]:
