@@ -4,7 +4,9 @@
     >>> atomic_write_text(run.state_path, json.dumps(state))
 
 A process killed mid-write leaves the old file (or none) and, at worst, a `.tmp-*` file that
-readers ignore and `remove_stale_temporaries` cleans up; never a half-written target.
+readers ignore and `remove_stale_temporaries` cleans up; never a half-written target. The file
+gets the permissions an ordinary `open` would give it (0666 less the umask), not the owner-only
+0600 of a temporary file, so a run directory can be shared.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ def atomic_write(path: Path) -> Iterator[IO[bytes]]:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f"{TMP_PREFIX}{path.name}.", dir=path.parent)
     try:
+        os.fchmod(fd, 0o666 & ~_umask())
         with os.fdopen(fd, "wb") as handle:
             yield handle
             handle.flush()
@@ -49,6 +52,16 @@ def atomic_write(path: Path) -> Iterator[IO[bytes]]:
         os.fsync(dir_fd)  # make the rename itself durable
     finally:
         os.close(dir_fd)
+
+
+def _umask() -> int:
+    """This process's umask: from /proc on Linux, else by setting it and setting it back."""
+    with contextlib.suppress(OSError, ValueError, StopIteration):
+        status = Path("/proc/self/status").read_text().splitlines()
+        return int(next(line for line in status if line.startswith("Umask:")).split()[1], 8)
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
