@@ -341,6 +341,7 @@ def _tensorboard(args: argparse.Namespace) -> int:
 
 def _compare(args: argparse.Namespace) -> int:
     from gameon_nb.loop.compare import compare_curricula
+    from gameon_nb.widgets.evaluation import write_comparison_page
 
     curricula = [c.strip() for c in args.curricula.split(",") if c.strip()]
     seeds = [int(s) for s in args.seeds.split(",") if s.strip()]
@@ -356,6 +357,7 @@ def _compare(args: argparse.Namespace) -> int:
     table = compare_curricula(
         args.run_dir, curricula, seeds, _loop_sets(args), progress=not args.json, vary=vary
     )
+    write_comparison_page(args.run_dir, table)
     if args.json:
         print(json.dumps(table, indent=2))
     else:

@@ -42,3 +42,38 @@ def test_the_check_sees_a_join_by_hand() -> None:
     assert joins_by_hand('out = root / "compare.json"')
     assert not joins_by_hand("store = RunDir(run_dir).store()")
     assert not joins_by_hand('path = self.root / f"ep-{i:07d}.npz"')  # the store's own files
+
+
+TOP = {"widgets", "report", "cli", "batch", "notebook", "bench", "known_parameters"}
+"""The entry points and the notebook layer: nothing below them imports them."""
+NEVER = {
+    "config": TOP | {"sim", "skills", "data", "learner", "experimenter", "run", "loop"},
+    "sim": TOP | {"skills", "data", "learner", "experimenter", "run", "loop"},
+    "skills": TOP | {"data", "learner", "experimenter", "run", "loop"},
+    "data": TOP | {"learner", "experimenter", "loop"},
+    "learner": TOP | {"experimenter", "loop", "run"},
+    "experimenter": TOP | {"learner", "loop", "run"},
+    "run": TOP | {"learner", "loop"},
+    "loop": TOP,
+}
+
+
+def _imports(path: Path) -> set[str]:
+    """The sub-packages and modules of gameon_nb that a source file imports from."""
+    import ast
+
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("gameon_nb."):
+            names.add(node.module.split(".")[1])  # type: ignore[union-attr]
+    return names
+
+
+def test_nothing_imports_upward() -> None:
+    upward = {
+        f"{path.relative_to(PACKAGE)} imports {sorted(bad)}"
+        for path in PACKAGE.rglob("*.py")
+        if (layer := path.relative_to(PACKAGE).parts[0].removesuffix(".py")) in NEVER
+        and (bad := _imports(path) & NEVER[layer])
+    }
+    assert upward == set()

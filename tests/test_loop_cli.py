@@ -13,6 +13,7 @@ from gameon_nb.config import LoopConfig, RunConfig, override
 from gameon_nb.loop import TINY, Experiment
 from gameon_nb.loop import events as ev
 from gameon_nb.loop.compare import compare_curricula
+from gameon_nb.widgets.evaluation import write_comparison_page
 
 SETS = [a for s in TINY for a in ("--set", s)]
 
@@ -125,6 +126,9 @@ def test_compare_writes_a_table(tmp_path: Path) -> None:
     assert all(isinstance(row[c], float | None) for row in rows for c in others)
     assert (tmp_path / "compare.md").read_text().startswith("| arm | run | curriculum | seed |")
     assert (tmp_path / "compare.csv").exists()
+    page = write_comparison_page(tmp_path, table)  # what `gameon compare` adds
+    assert page == tmp_path / "compare.html"
+    assert "<svg" in page.read_text() or "data:image/svg" in page.read_text()
 
     # setup ran once for seed 0: the target run started from a copy of it (its setup events are
     # the random run's, timestamps and all) ...

@@ -12,7 +12,8 @@ evaluation: the targets and every composite skill, `loop.eval_episodes` each on 
 tests whatever each practised. Per run also: the library's size after each round, the task
 success, the updates and episodes behind it, and the diversity of the collected data (distinct
 tasks, the entropy of the executed skill sequences, the stack pairs that occurred in it).
-Written as compare.json, .csv, .md and compare.html (the table and charts).
+Written as compare.json, .csv and .md; `gameon compare` adds compare.html (the table and charts,
+`widgets.evaluation.write_comparison_page`), which notebooks show inline with `comparison_html`.
 """
 
 from __future__ import annotations
@@ -188,10 +189,6 @@ def _compare(
         library_size=frame["library_size"].map(lambda p: " ".join(map(str, p)) or "-"),
     )
     atomic_write_text(out.table("md"), _markdown(shown) + "\n" + _summary_markdown(table))
-    from gameon_nb.widgets.evaluation import comparison_html
-
-    page = f"<!doctype html><meta charset='utf-8'><title>{root.name}</title>"
-    atomic_write_text(out.table("html"), page + comparison_html(root, table))
     return table
 
 

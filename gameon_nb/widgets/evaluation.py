@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from gameon_nb.atomic import atomic_write_text
 from gameon_nb.loop import events as ev
 from gameon_nb.run.dir import CompareDir
 from gameon_nb.widgets.curves import Series
@@ -46,6 +47,7 @@ __all__ = [
     "curves_gallery_html",
     "judge_examples_html",
     "show_html",
+    "write_comparison_page",
 ]
 
 
@@ -95,6 +97,14 @@ def comparison_series(root: Path | str, rows: Sequence[Mapping[str, Any]]) -> Se
                 points.append((float(event.round), float(np.mean(rates))))
         series[f"{row.get('arm', row['curriculum'])} (seed {row['seed']})"] = points
     return series
+
+
+def write_comparison_page(root: Path | str, table: Mapping[str, Any] | None = None) -> Path:
+    """compare.html: `comparison_html` as a page of its own, in the comparison's directory."""
+    path = CompareDir(root).table("html")
+    page = f"<!doctype html><meta charset='utf-8'><title>{Path(root).name}</title>"
+    atomic_write_text(path, page + comparison_html(root, table))
+    return path
 
 
 def comparison_html(root: Path | str, table: Mapping[str, Any] | None = None) -> str:
