@@ -15,12 +15,12 @@ tour's helpers are in `gameon_nb.widgets`.
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING, Any
 
 import gymnasium
 
 from gameon_nb.config import ConfigError, RunConfig, SimConfig, override
+from gameon_nb.lazy import lazy_names
 
 if TYPE_CHECKING:
     from gameon_nb.experimenter.curves import synthetic_curves
@@ -143,17 +143,4 @@ _LAZY: dict[str, tuple[str, ...]] = {
 }
 """The names imported on first use, by the module that holds them."""
 
-_HOME = {name: module for module, names in _LAZY.items() for name in names}
-
-
-def __getattr__(name: str) -> Any:
-    """A name of `_LAZY`, imported now and kept (PEP 562)."""
-    if name not in _HOME:
-        raise AttributeError(f"module 'gameon_nb' has no attribute {name!r}")
-    value = getattr(importlib.import_module(_HOME[name]), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *__all__})
+__getattr__, __dir__ = lazy_names(__name__, _LAZY, globals())

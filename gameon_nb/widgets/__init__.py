@@ -26,9 +26,9 @@ and judge/analyst agreement (`comparison_html`, `agreement_html`, `analyst_html`
 import torch.
 """
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from gameon_nb.lazy import lazy_names
 from gameon_nb.widgets.curves import LearningCurves, curves_html, show_curves
 from gameon_nb.widgets.judgement import JudgementCard, judgement_html, show_judgement
 from gameon_nb.widgets.library_view import SkillLibraryView, library_html, show_library
@@ -84,20 +84,7 @@ _LAZY: dict[str, tuple[str, ...]] = {
 }
 """The names imported on first use (they import torch or the simulator), by module."""
 
-_HOME = {name: module for module, names in _LAZY.items() for name in names}
-
-
-def __getattr__(name: str) -> Any:
-    """A name of `_LAZY`, imported now and kept (PEP 562)."""
-    if name not in _HOME:
-        raise AttributeError(f"module 'gameon_nb.widgets' has no attribute {name!r}")
-    value = getattr(importlib.import_module(_HOME[name]), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *__all__})
+__getattr__, __dir__ = lazy_names(__name__, _LAZY, globals())
 
 
 __all__ = [
