@@ -12,6 +12,7 @@ covers actions start..end-1, so the skill's outcome is judged on `states[end]`.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -81,6 +82,19 @@ class Episode:
         if ends_only and len(keep) > 2:
             keep = keep[[0, -1]]
         return [self.frames[camera][i] for i in keep], [int(self.frame_steps[i]) for i in keep]
+
+    def record(self) -> dict[str, Any]:
+        """What the store keeps of the episode beyond its arrays, as JSON values."""
+        return {
+            "round": self.round,
+            "task": self.task,
+            "skills": list(self.skills),
+            "segments": [list(s) for s in self.segments],
+            "seed": self.seed,
+            "source": self.source,
+            "job": self.job,
+            "task_skill": self.task_skill,
+        }
 
     def task_success(self) -> bool | None:
         """Whether the task came true: `task_skill`'s predicate on the last state, or, with no

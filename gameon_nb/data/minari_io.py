@@ -158,21 +158,6 @@ def episode_buffer(episode: Episode, skill: str | None = None) -> Any:
     )
 
 
-def _record(episode: Episode) -> dict[str, Any]:
-    """What the store knows of an episode beyond its arrays."""
-    return {
-        "store_id": episode.id,
-        "round": episode.round,
-        "task": episode.task,
-        "skills": list(episode.skills),
-        "segments": [list(s) for s in episode.segments],
-        "seed": episode.seed,
-        "source": episode.source,
-        "job": episode.job,
-        "task_skill": episode.task_skill,
-    }
-
-
 def export_minari(
     store: EpisodeStore,
     config: RunConfig,
@@ -238,7 +223,9 @@ def export_minari(
                     "format": FORMAT_VERSION,
                     "relabel": list(skills) if skills else "executed",
                     "config": to_dict(config),
-                    "episodes": [_record(e) for _ in relabel for e in episodes],
+                    "episodes": [
+                        {"store_id": e.id, **e.record()} for _ in relabel for e in episodes
+                    ],
                 }
             }
         )

@@ -65,14 +65,7 @@ class EpisodeStore:
         episode.id = (ids[-1] + 1) if ids else 0
         meta = {
             "id": episode.id,
-            "round": episode.round,
-            "task": episode.task,
-            "skills": list(episode.skills),
-            "segments": [list(s) for s in episode.segments],
-            "seed": episode.seed,
-            "source": episode.source,
-            "job": episode.job,
-            "task_skill": episode.task_skill,
+            **episode.record(),
             "task_success": episode.task_success(),
             "steps": episode.steps,
             "cameras": sorted(episode.frames),
