@@ -3,8 +3,8 @@
     >>> data = to_json(record)                 # JSON values only: tuples become lists
     >>> record = from_json(RoundRecord, data)  # checked against the type hints
 
-`from_json` builds nested dataclasses, lists, tuples, dicts, optional values and literals from
-their type hints; a field missing from the data takes its default (records written by an older
+`from_json` builds nested dataclasses, typed dicts, lists, tuples, dicts, optional values and
+literals from their type hints; a field missing from the data takes its default (records written by an older
 version still load), an unknown field or a value of the wrong type is a `RecordError` naming
 where it is.
 """
@@ -14,12 +14,19 @@ from __future__ import annotations
 import dataclasses
 import types
 import typing
-from typing import Any, Literal, TypeVar
+from collections.abc import Mapping, Sequence
+from typing import Any, Literal, TypeAlias, TypeVar
 
-__all__ = ["RecordError", "from_json", "to_json"]
+__all__ = ["Json", "JsonObject", "RecordError", "from_json", "to_json"]
 
 T = TypeVar("T")
-_HINTS: dict[Any, dict[str, Any]] = {}
+_HINTS: dict[Any, dict[str, object]] = {}
+
+Json: TypeAlias = "None | bool | int | float | str | Sequence[Json] | Mapping[str, Json]"
+"""A JSON value: what `json.dumps` writes. Reports and log lines of an open shape (a benchmark's
+figures, a VLM call's record) are typed with it; data with a fixed shape gets a record."""
+JsonObject: TypeAlias = Mapping[str, Json]
+"""A JSON object (read-only view; build one as a `dict[str, Json]`)."""
 
 
 class RecordError(ValueError):
@@ -37,7 +44,7 @@ def to_json(value: Any) -> Any:
     return value
 
 
-def _hints(cls: Any) -> dict[str, Any]:
+def _hints(cls: Any) -> dict[str, object]:
     if cls not in _HINTS:
         _HINTS[cls] = typing.get_type_hints(cls)
     return _HINTS[cls]
@@ -50,6 +57,17 @@ def from_json(cls: type[T], data: Any, where: str = "") -> T:
 
 def _build(hint: Any, value: Any, where: str) -> Any:
     origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if typing.is_typeddict(hint):
+        if not isinstance(value, dict):
+            raise RecordError(f"{where}: expected a mapping, got {type(value).__name__}")
+        hints = _hints(hint)
+        unknown = sorted(set(value) - set(hints))
+        if unknown:
+            raise RecordError(f"{where}: unknown field(s) {unknown}; known: {sorted(hints)}")
+        missing = sorted(set(hint.__required_keys__) - set(value))
+        if missing:
+            raise RecordError(f"{where}: missing field(s) {missing}")
+        return {k: _build(hints[k], v, f"{where}.{k}") for k, v in value.items()}
     if dataclasses.is_dataclass(hint):
         if not isinstance(value, dict):
             raise RecordError(f"{where}: expected a mapping, got {type(value).__name__}")
