@@ -27,7 +27,7 @@ import time
 from collections.abc import Mapping, Sequence
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, NotRequired, TypedDict
 
 from gameon_nb.api_keys import refuse_secrets
 from gameon_nb.atomic import atomic_write_text
@@ -37,11 +37,17 @@ from gameon_nb.notebook import notebook_config
 from gameon_nb.notebook_errors import BatchError, CellFailedError, NotebookError, ParameterError
 from gameon_nb.parameter_values import parse_value
 from gameon_nb.parameters_cell import Parameter, notebook_parameters
+from gameon_nb.records import Json
 from gameon_nb.run.dir import RunDir, RunLock
 
 __all__ = [
+    "BatchCheck",
     "BatchError",
+    "BatchRecord",
     "CellFailedError",
+    "DeviceRecord",
+    "EnvironmentRecord",
+    "GitRecord",
     "NotebookError",
     "ParameterError",
     "environment_record",
@@ -70,10 +76,10 @@ def _given_values(
     declared: Mapping[str, Parameter],
     given: Sequence[tuple[str, str]],
     run_dir_given: bool,
-) -> dict[str, Any]:
+) -> dict[str, Json]:
     """The `-p name value` pairs parsed: declared names by their type, `section.field` names
     appended to `overrides`."""
-    values: dict[str, Any] = {}
+    values: dict[str, Json] = {}
     dotted: list[str] = []
     seen: set[str] = set()
     for name, text in given:
@@ -90,11 +96,13 @@ def _given_values(
         else:
             values[name] = parse_value(declared[name], text)
     if dotted:
-        values["overrides"] = [*values.get("overrides", declared["overrides"].default), *dotted]
+        overrides = values.get("overrides", declared["overrides"].default)
+        assert isinstance(overrides, list)  # check_declarations: overrides is a list[str]
+        values["overrides"] = [*overrides, *dotted]
     return values
 
 
-def _check_config(effective: Mapping[str, Any]) -> None:
+def _check_config(effective: Mapping[str, Json]) -> None:
     """Build the config the notebook will build; its errors as ParameterErrors."""
     shaping = {k: effective[k] for k in CONFIG_PARAMETERS if k in effective}
     if not shaping:
@@ -112,7 +120,7 @@ def resolve_parameters(
     given: Sequence[tuple[str, str]],
     *,
     run_dir: Path | str | None = None,
-) -> dict[str, Any]:
+) -> dict[str, Json]:
     """The parameters to inject into `notebook`, every one checked; see the module docstring.
 
     >>> resolve_parameters("notebooks/00_quickstart.ipynb", [("rounds", "2"), ("loop.envs", "1")])
@@ -133,6 +141,60 @@ def resolve_parameters(
 # -- the record of a run -----------------------------------------------------------------------
 
 
+class GitRecord(TypedDict):
+    """The checkout gameon_nb runs from; `why` in place of the rest when there is none."""
+
+    revision: str | None
+    dirty: NotRequired[bool]
+    """Tracked files differ from the revision."""
+    repo: NotRequired[str]
+    why: NotRequired[str]
+
+
+class DeviceRecord(TypedDict):
+    """The device torch would use: the first GPU's name, count and CUDA, else the CPU's cores."""
+
+    kind: Literal["cuda", "cpu"]
+    name: str
+    count: NotRequired[int]
+    cuda: NotRequired[str | None]
+    cores: NotRequired[int | None]
+
+
+class EnvironmentRecord(TypedDict):
+    """What a batch run ran on (see `environment_record`)."""
+
+    versions: dict[str, str | None]
+    """Distribution -> installed version (None: not installed)."""
+    device: DeviceRecord
+    platform: str
+    git: GitRecord
+
+
+class BatchCheck(TypedDict):
+    """What `run_batch(..., check_only=True)` returns: the parameters, checked."""
+
+    notebook: str
+    run_dir: str
+    parameters: dict[str, Json]
+
+
+class BatchRecord(BatchCheck, EnvironmentRecord):
+    """batch.json: what `gameon batch` ran, on what, and how it went."""
+
+    notebook_sha256: str
+    executed: str
+    """The executed notebook (partial when a cell failed)."""
+    report: str | None
+    """Its HTML report (None until written)."""
+    kernel: str
+    status: Literal["running", "ok", "failed"]
+    error: str | None
+    started: str
+    """Local time, ISO 8601 with the zone."""
+    seconds: float | None
+
+
 def _version(dist: str) -> str | None:
     try:
         return metadata.version(dist)
@@ -140,7 +202,7 @@ def _version(dist: str) -> str | None:
         return None
 
 
-def _git(repo: Path) -> dict[str, Any]:
+def _git(repo: Path) -> GitRecord:
     def git(*args: str) -> str:
         done = subprocess.run(
             ["git", "-C", str(repo), *args], capture_output=True, text=True, timeout=20, check=True
@@ -155,7 +217,7 @@ def _git(repo: Path) -> dict[str, Any]:
     return {"revision": revision, "dirty": dirty, "repo": str(repo)}
 
 
-def _device() -> dict[str, Any]:
+def _device() -> DeviceRecord:
     import torch
 
     if torch.cuda.is_available():
@@ -172,7 +234,7 @@ def _device() -> dict[str, Any]:
     }
 
 
-def environment_record() -> dict[str, Any]:
+def environment_record() -> EnvironmentRecord:
     """Versions (python, torch, mujoco, gameon_nb, papermill, ...), device and git revision.
 
     >>> environment_record()["device"]["kind"]       # 'cuda' or 'cpu'
@@ -203,7 +265,7 @@ def _failure(error: BaseException) -> str:
 
 
 def _execute(
-    source: Path, executed: Path, values: dict[str, Any], root: Path, **options: Any
+    source: Path, executed: Path, values: Mapping[str, Json], root: Path, **options: Any
 ) -> BaseException | None:
     """Run the notebook with papermill; the error that stopped it, if one did."""
     import papermill
@@ -219,9 +281,7 @@ def _execute(
     return None
 
 
-def _cell_failed(
-    record: dict[str, Any], record_path: Path, written: Path | None
-) -> CellFailedError:
+def _cell_failed(record: BatchRecord, record_path: Path, written: Path | None) -> CellFailedError:
     executed = Path(record["executed"])
     partial = executed if executed.is_file() else None
     return CellFailedError(
@@ -243,7 +303,7 @@ def run_batch(
     progress: bool = True,
     cell_timeout: float | None = None,
     check_only: bool = False,
-) -> dict[str, Any]:
+) -> BatchRecord | BatchCheck:
     """Validate, execute with papermill, and record; the batch.json record is returned.
 
     >>> run_batch("notebooks/03_full_loop.ipynb", "runs/full", [("rounds", "12")])
@@ -251,7 +311,7 @@ def run_batch(
 
     A failing cell raises CellFailedError after the partial executed notebook, its HTML report
     and batch.json (status 'failed') are written. `check_only` validates and returns the
-    parameters without running anything.
+    parameters (a BatchCheck) without running anything.
     """
     from gameon_nb.widgets.report import notebook_html
 
@@ -264,7 +324,7 @@ def run_batch(
     probe = RunLock(root).acquire()  # fail now, naming the holder, if another process writes here
     probe.release()  # the notebook's kernel takes the lock for the run itself
     executed, report = run.executed_notebook(source.stem), run.notebook_report(source.stem)
-    record: dict[str, Any] = {
+    record: BatchRecord = {
         "notebook": str(source),
         "notebook_sha256": hashlib.sha256(source.read_bytes()).hexdigest(),
         "executed": str(executed),
@@ -295,7 +355,8 @@ def run_batch(
     if executed.is_file():
         atomic_write_text(report, notebook_html(executed))
         written = report
-    record.update(status="failed" if failure else "ok", report=str(written) if written else None)
+    record["status"] = "failed" if failure else "ok"
+    record["report"] = str(written) if written else None
     if failure is not None:
         record["error"] = _failure(failure)
     atomic_write_text(record_path, json.dumps(record, indent=1))

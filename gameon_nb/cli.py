@@ -28,15 +28,16 @@ import json
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from gameon_nb.config import RunConfig
+    from gameon_nb.records import Json, JsonObject
 
 __all__ = ["main"]
 
 
-def _print(report: dict[str, Any], as_json: bool) -> None:
+def _print(report: JsonObject, as_json: bool) -> None:
     if as_json:
         print(json.dumps(report, indent=2))
         return
@@ -59,6 +60,7 @@ def run_config(run_dir: Path, assignments: Sequence[str]) -> RunConfig:
 def _bootstrap(args: argparse.Namespace) -> int:
     from gameon_nb.data.bootstrap import bootstrap
     from gameon_nb.data.relabel import relabel_known
+    from gameon_nb.records import to_json
     from gameon_nb.run.dir import RunDir
 
     named = {"episodes": args.episodes, "noise": args.noise, "failure_rate": args.failure_rate}
@@ -72,7 +74,7 @@ def _bootstrap(args: argparse.Namespace) -> int:
     library = run.library()
     relabel_known(library, run.store())
     library.save(run.library_path)
-    _print(report, args.json)
+    _print(to_json(report), args.json)
     return 0
 
 
@@ -104,6 +106,7 @@ def _judge_eval(args: argparse.Namespace) -> int:
         UnknownBackendError,
         judge_agreement,
     )
+    from gameon_nb.records import to_json
     from gameon_nb.run.dir import RunDir
 
     run = RunDir(args.run_dir)
@@ -118,7 +121,8 @@ def _judge_eval(args: argparse.Namespace) -> int:
     except (UnknownBackendError, BackendConfigError, MissingDependencyError) as error:
         print(f"gameon judge-eval: {error}", file=sys.stderr)
         return 2
-    _print(report | {"run_dir": str(run.root), "call_log": str(exp.ledger.log_path)}, args.json)
+    paths = {"run_dir": str(run.root), "call_log": str(exp.ledger.log_path)}
+    _print(to_json(report) | paths, args.json)
     return 0
 
 
@@ -149,7 +153,7 @@ def _train(args: argparse.Namespace) -> int:
     rows = learner.fit(args.steps, progress=not args.json, seconds=limit)
     seconds = time.perf_counter() - started
     learner.save(latest)
-    report: dict[str, Any] = {"step": learner.step, "rows": data.rows}
+    report: dict[str, Json] = {"step": learner.step, "rows": data.rows}
     report["seconds"] = round(seconds, 1)
     report |= {
         "updates": learner.step - first,
@@ -163,6 +167,7 @@ def _train(args: argparse.Namespace) -> int:
 
 def _eval(args: argparse.Namespace) -> int:
     from gameon_nb.learner import Learner, evaluate_skills
+    from gameon_nb.records import to_json
     from gameon_nb.run.dir import RunDir
     from gameon_nb.skills.retrieval import SkillRetriever
 
@@ -186,12 +191,12 @@ def _eval(args: argparse.Namespace) -> int:
         seed=config.seed, stop_on_success=config.learner.eval_stop_on_success,
         progress=not args.json,
     )  # fmt: skip
-    report = [{"skill": s} | r for s, r in results.items()]
     if args.json:
+        report: list[JsonObject] = [{"skill": s, **to_json(r)} for s, r in results.items()]
         print(json.dumps(report if len(report) > 1 else report[0], indent=2))
-    for r in [] if args.json else report:
+    for s, r in [] if args.json else results.items():
         low, high = r["ci95"]
-        print(f"{r['skill']}: {r['success']:.2f} [{low:.2f}, {high:.2f}] over {r['episodes']}")
+        print(f"{s}: {r['success']:.2f} [{low:.2f}, {high:.2f}] over {r['episodes']}")
     return 0
 
 
@@ -231,9 +236,9 @@ def _loop(args: argparse.Namespace) -> int:
     return 0
 
 
-def _flat(data: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+def _flat(data: JsonObject, prefix: str = "") -> dict[str, Json]:
     """A nested config dict as {"section.field": value}."""
-    out: dict[str, Any] = {}
+    out: dict[str, Json] = {}
     for key, value in data.items():
         if isinstance(value, dict):
             out |= _flat(value, f"{prefix}{key}.")
@@ -276,7 +281,8 @@ def _demo(args: argparse.Namespace) -> int:
     finally:
         exp.close()
     report = write_report(run.root)
-    summary = exp.status().to_json() | {
+    summary = {
+        **exp.status().to_json(),
         "report": str(report),
         "seconds": round(time.perf_counter() - started),
     }
@@ -369,6 +375,7 @@ def _compare(args: argparse.Namespace) -> int:
 
 def _batch(args: argparse.Namespace) -> int:
     from gameon_nb.batch import CellFailedError, NotebookError, ParameterError, run_batch
+    from gameon_nb.records import to_json
 
     given = [(name, value) for name, value in args.parameter]
     try:
@@ -382,25 +389,26 @@ def _batch(args: argparse.Namespace) -> int:
     except CellFailedError as error:
         print(f"gameon batch: {error}", file=sys.stderr)
         return 1
-    _print(record, args.json)
+    _print(to_json(record), args.json)
     return 0
 
 
 def _check_env(args: argparse.Namespace) -> int:
+    from gameon_nb.records import to_json
     from gameon_nb.sim.check import check_domain
 
     report = check_domain(resets=args.resets, pixels=not args.no_pixels, progress=not args.json)
-    _print(report, args.json)
+    _print(to_json(report), args.json)
     return 0 if report["pass"] else 1
 
 
 def _bench(args: argparse.Namespace) -> int:
-    def sim() -> dict[str, Any]:
+    def sim() -> JsonObject:
         from gameon_nb.bench.sim import measure_sim
 
         return measure_sim(seconds=args.seconds)
 
-    def learner() -> dict[str, Any]:
+    def learner() -> JsonObject:
         from gameon_nb.bench.learner import BenchLearnerError, measure_learner
 
         try:
@@ -414,7 +422,7 @@ def _bench(args: argparse.Namespace) -> int:
             print(f"gameon bench learner: {error}", file=sys.stderr)
             raise SystemExit(2) from None
 
-    def readouts() -> dict[str, Any]:
+    def readouts() -> JsonObject:
         from gameon_nb.bench.readouts import DEFAULT_SKILLS, measure_readouts
         from gameon_nb.learner.readout import READOUTS
 
@@ -431,7 +439,7 @@ def _bench(args: argparse.Namespace) -> int:
             print(f"gameon bench readouts: {error}", file=sys.stderr)
             raise SystemExit(2) from None
 
-    def learning() -> dict[str, Any]:
+    def learning() -> JsonObject:
         from gameon_nb.bench.learning import measure_learning
 
         return measure_learning(
@@ -439,7 +447,7 @@ def _bench(args: argparse.Namespace) -> int:
             run_dir=args.run_dir, seed=args.seed, assignments=args.set, progress=not args.json,
         )  # fmt: skip
 
-    def demo() -> dict[str, Any]:
+    def demo() -> JsonObject:
         from gameon_nb.bench.demo import measure_demo
 
         if args.run_dir is None:
@@ -453,7 +461,7 @@ def _bench(args: argparse.Namespace) -> int:
             print(f"gameon bench demo: {error}", file=sys.stderr)
             raise SystemExit(2) from None
 
-    benches: dict[str, Callable[[], dict[str, Any]]] = {
+    benches: dict[str, Callable[[], JsonObject]] = {
         "sim": sim,
         "learner": learner,
         "readouts": readouts,

@@ -19,6 +19,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal, TypeVar
 
+from gameon_nb.records import Json, JsonObject
+
 __all__ = [
     "BootstrapConfig",
     "ConfigError",
@@ -435,15 +437,16 @@ RULES = (
 C = TypeVar("C")
 
 
-def to_dict(config: Any) -> dict[str, Any]:
+def to_dict(config: Any) -> dict[str, Json]:
     """The config as plain JSON-ready data (tuples become lists)."""
-    return json.loads(json.dumps(dataclasses.asdict(config)))  # type: ignore[no-any-return]
+    data: dict[str, Json] = json.loads(json.dumps(dataclasses.asdict(config)))
+    return data
 
 
-_HINTS: dict[Any, dict[str, Any]] = {}
+_HINTS: dict[Any, dict[str, object]] = {}
 
 
-def _hints(cls: Any) -> dict[str, Any]:
+def _hints(cls: Any) -> dict[str, object]:
     """Field name -> type, with Annotated bounds and Literal options kept (cached per class)."""
     if cls not in _HINTS:
         _HINTS[cls] = typing.get_type_hints(cls, include_extras=True)
@@ -454,7 +457,7 @@ def _base(hint: Any) -> Any:
     return typing.get_args(hint)[0] if typing.get_origin(hint) is Annotated else hint
 
 
-def from_dict(cls: type[C], data: dict[str, Any], path: str = "") -> C:
+def from_dict(cls: type[C], data: JsonObject, path: str = "") -> C:
     """Build `cls` from plain data, checking every name, type, option and bound; unknown names
     are errors. `path` ('learner.') prefixes the field names in messages."""
     hints = _hints(cls)
@@ -475,9 +478,10 @@ def override(config: C, assignments: list[str]) -> C:
         node = data
         *parents, leaf = path.strip().split(".")
         for part in parents:
-            if not isinstance(node.get(part), dict):
+            child = node.get(part)
+            if not isinstance(child, dict):
                 raise ConfigError(f"{path!r}: {part!r} is not a config section")
-            node = node[part]
+            node = child
         if leaf not in node or isinstance(node[leaf], dict):
             raise ConfigError(f"{path!r} is not a config field; fields here: {sorted(node)}")
         try:

@@ -4,9 +4,9 @@
     >>> record = from_json(RoundRecord, data)  # checked against the type hints
 
 `from_json` builds nested dataclasses, typed dicts, lists, tuples, dicts, optional values and
-literals from their type hints; a field missing from the data takes its default (records written by an older
-version still load), an unknown field or a value of the wrong type is a `RecordError` naming
-where it is.
+literals from their type hints; a field missing from the data takes its default (records
+written by an older version still load), an unknown field or a value of the wrong type is a
+`RecordError` naming where it is.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ __all__ = ["Json", "JsonObject", "RecordError", "from_json", "to_json"]
 T = TypeVar("T")
 _HINTS: dict[Any, dict[str, object]] = {}
 
-Json: TypeAlias = "None | bool | int | float | str | Sequence[Json] | Mapping[str, Json]"
+Json: TypeAlias = "bool | int | float | str | Sequence[Json] | Mapping[str, Json] | None"
 """A JSON value: what `json.dumps` writes. Reports and log lines of an open shape (a benchmark's
 figures, a VLM call's record) are typed with it; data with a fixed shape gets a record."""
 JsonObject: TypeAlias = Mapping[str, Json]

@@ -14,13 +14,14 @@ import html
 import json
 import shutil
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
 from gameon_nb.atomic import atomic_write_text
 from gameon_nb.loop import events as ev
 from gameon_nb.loop.experiment import round_table
+from gameon_nb.loop.summaries import CollectSummary
 from gameon_nb.run.dir import RunDir
 from gameon_nb.run.state import RoundRow
 from gameon_nb.widgets import curves_html, judgement_html, library_html, rollout_html
@@ -60,7 +61,7 @@ def _e(value: Any) -> str:
 
 
 def _rounds_table(events: list[ev.Event]) -> str:
-    rows: dict[int, dict[str, Any]] = {}
+    rows: dict[int, dict[str, str]] = {}  # round -> column -> cell text
     for e in events:
         row = rows.setdefault(e.round, {})
         if isinstance(e, ev.TaskProposed):
@@ -70,7 +71,7 @@ def _rounds_table(events: list[ev.Event]) -> str:
             row["plan"] = " → ".join(e.plan) or "-"
             row["missing"] = ", ".join(e.missing) or "-"
         elif isinstance(e, ev.StageFinished) and e.stage == "collect":
-            rate = e.summary.get("task_success")
+            rate = cast(CollectSummary, e.summary)["task_success"]
             row["task came true"] = "-" if rate is None else f"{rate:.0%}"
         elif isinstance(e, ev.JudgeAgreement) and e.judged:
             fell = f", {e.fallbacks} fallbacks" if e.fallbacks else ""

@@ -23,7 +23,7 @@ import os
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, NotRequired, TypedDict
 
 import numpy as np
 import torch
@@ -35,6 +35,68 @@ STD_FLOOR = 1e-2
 """Least scale of an input feature, as our learner's Normalizer has: a feature that is nearly
 constant in the data (a cube's tilt) would otherwise be blown up by 1 / (std + 1e-3) when it
 moves a little at evaluation time."""
+
+Budget = Literal["at_updates", "at_seconds"]
+"""The two points a policy is kept at: when the update budget and when the time budget is spent."""
+
+
+class MinariSource(TypedDict):
+    """A Minari dataset (one `gameon export` wrote) for the worker to read."""
+
+    id: str
+    root: NotRequired[str]
+    """Minari's datasets directory (default: Minari's own)."""
+
+
+class Job(TypedDict):
+    """What `gameon bench learner` asks of the worker (job.json)."""
+
+    data: NotRequired[str]
+    """The .npz of flat observations, actions, rewards, terminals and timeouts, ..."""
+    minari: NotRequired[MinariSource]
+    """... or, in its place, a Minari dataset."""
+    hidden_units: list[int]
+    batch_size: int
+    gamma: float
+    lr: float
+    iql: dict[str, float]
+    """IQLConfig's own settings (expectile, weight_temp, ...)."""
+    budget_updates: int
+    budget_seconds: float
+    threads: int
+    seed: int
+    device: str
+
+
+class Checkpoint(TypedDict):
+    """A policy kept when a budget was spent: updates and training seconds by then."""
+
+    updates: int
+    seconds: float
+    policy: str
+    """The saved policy's path."""
+
+
+class Training(TypedDict):
+    """One side's training: its speed and its policy at each budget."""
+
+    updates: int
+    seconds: float
+    updates_per_s: float
+    setup_seconds: float
+    at_updates: Checkpoint
+    at_seconds: Checkpoint
+
+
+class WorkerResult(Training):
+    """What the worker writes (result.json)."""
+
+    transitions: int
+    episodes: int
+    last_losses: dict[str, float]
+    versions: dict[str, str]
+    """d3rlpy, torch, numpy and python of d3rlpy's venv."""
+    threads: int
 
 
 def minari_arrays(dataset_id: str, root: str | None = None) -> dict[str, np.ndarray]:
@@ -56,7 +118,7 @@ def minari_arrays(dataset_id: str, root: str | None = None) -> dict[str, np.ndar
     return {k: np.concatenate(v) for k, v in parts.items()}
 
 
-def train(job: dict[str, Any], out: Path) -> dict[str, Any]:
+def train(job: Job, out: Path) -> WorkerResult:
     """Train IQL as `job` says; save policies into `out`; return updates and timings."""
     # d3rlpy exists only in its own venv, never in the one that type-checks this package
     d3rlpy: Any = importlib.import_module("d3rlpy")
@@ -95,11 +157,11 @@ def train(job: dict[str, Any], out: Path) -> dict[str, Any]:
     setup_seconds = time.perf_counter() - setup_started
 
     budget_updates, budget_seconds = int(job["budget_updates"]), float(job["budget_seconds"])
-    points: dict[str, dict[str, Any]] = {}
+    points: dict[Budget, Checkpoint] = {}
     updates, seconds = 0, 0.0
     losses: dict[str, float] = {}
 
-    def save(name: str) -> None:
+    def save(name: Budget) -> None:
         policy = out / f"d3rlpy-{name}.pt"
         iql.save_policy(str(policy))
         points[name] = {"updates": updates, "seconds": seconds, "policy": str(policy)}
@@ -142,7 +204,7 @@ def main(argv: list[str]) -> int:
         print(f"usage: {argv[0]} JOB.json (written by `gameon bench learner`)", file=sys.stderr)
         return 2
     job_path = Path(argv[1])
-    job = json.loads(job_path.read_text())
+    job: Job = json.loads(job_path.read_text())
     out = job_path.parent
     result = train(job, out)
     # written last, and atomically, so a result file always means a finished run

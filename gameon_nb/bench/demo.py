@@ -13,14 +13,15 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TypedDict
 
 from gameon_nb.config import override
 from gameon_nb.loop import events as ev
 from gameon_nb.loop.experiment import Experiment
 from gameon_nb.loop.presets import DEMO
-from gameon_nb.records import to_json
+from gameon_nb.records import JsonObject, to_json
 from gameon_nb.run.dir import RunDir
+from gameon_nb.skills.results import SkillResult
 from gameon_nb.skills.skill import Skill
 
 __all__ = ["GOAL_EPISODES", "GOAL_SUCCESS", "measure_demo"]
@@ -29,9 +30,25 @@ GOAL_SUCCESS = 0.7
 GOAL_EPISODES = 20
 
 
+class SeedReport(TypedDict):
+    """One seed's demo: wall time, what joined the library, and each round with its composites."""
+
+    seed: int
+    seconds: int
+    """Wall time of the run, from its first event to its last."""
+    setup_seconds: int
+    updates: int
+    episodes: int
+    stacks_learned: dict[str, float | None]
+    """Stack skills that joined as learned, and their latest success."""
+    goal_met: bool
+    rounds: list[JsonObject]
+    """The round table's rows, each with {"composites": skill -> {"success", "episodes"}}."""
+
+
 def measure_demo(
     root: Path | str, seeds: list[int], assignments: list[str] | None = None, progress: bool = False
-) -> dict[str, Any]:
+) -> JsonObject:
     """Run (or read back) the demo on each seed; see the module docstring."""
     per_seed = []
     for seed in seeds:
@@ -56,11 +73,11 @@ def measure_demo(
         "seeds_meeting_goal": met,
         "preset": DEMO,
         "assignments": assignments or [],
-        "seeds": per_seed,
+        "seeds": to_json(per_seed),
     }
 
 
-def _seed_report(exp: Experiment, seed: int) -> dict[str, Any]:
+def _seed_report(exp: Experiment, seed: int) -> SeedReport:
     log = ev.EventLog(exp.rundir.events_path).read()
     setup = next(e for e in log if isinstance(e, ev.StageFinished) and e.stage == "setup")
     stacks_learned = {
@@ -68,32 +85,29 @@ def _seed_report(exp: Experiment, seed: int) -> dict[str, Any]:
         for text, record in exp.library.records.items()
         if record.status == "learned" and Skill.from_text(text).template == "stack"
     }
-    rounds = []
+    rounds: list[JsonObject] = []
+    enough: set[str] = set()  # composites evaluated well enough in some round
     for row in exp.round_table():
         path = exp.rundir.evaluation(row.round)
-        evaluated = json.loads(path.read_text()) if path.exists() else {}
+        evaluated: dict[str, SkillResult] = json.loads(path.read_text()) if path.exists() else {}
         composites = {
             t: {"success": r["success"], "episodes": r["episodes"]}
             for t, r in evaluated.items()
             if Skill.from_text(t).kind == "composite"
         }
+        enough |= {
+            t
+            for t, r in composites.items()
+            if r["episodes"] >= GOAL_EPISODES and r["success"] >= GOAL_SUCCESS
+        }
         rounds.append(to_json(row) | {"composites": composites})
-    enough = [
-        t
-        for t in stacks_learned
-        if any(
-            r["composites"].get(t, {}).get("episodes", 0) >= GOAL_EPISODES
-            and r["composites"][t]["success"] >= GOAL_SUCCESS
-            for r in rounds
-        )
-    ]
-    return {
-        "seed": seed,
-        "seconds": round(log[-1].time - log[0].time),
-        "setup_seconds": round(setup.seconds),
-        "updates": exp.learner.step,
-        "episodes": len(exp.store),
-        "stacks_learned": stacks_learned,
-        "goal_met": bool(enough),
-        "rounds": rounds,
-    }
+    return SeedReport(
+        seed=seed,
+        seconds=round(log[-1].time - log[0].time),
+        setup_seconds=round(setup.seconds),
+        updates=exp.learner.step,
+        episodes=len(exp.store),
+        stacks_learned=stacks_learned,
+        goal_met=bool(enough & stacks_learned.keys()),
+        rounds=rounds,
+    )

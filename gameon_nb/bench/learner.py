@@ -36,7 +36,14 @@ import numpy.typing as npt
 import torch
 
 from gameon_nb.bench import d3rlpy_worker
-from gameon_nb.bench.d3rlpy_worker import PROGRESS
+from gameon_nb.bench.d3rlpy_worker import (
+    PROGRESS,
+    Budget,
+    Checkpoint,
+    Job,
+    Training,
+    WorkerResult,
+)
 from gameon_nb.config import RunConfig, override, to_dict
 from gameon_nb.data.bootstrap import bootstrap
 from gameon_nb.data.dataset import TransitionData
@@ -44,7 +51,9 @@ from gameon_nb.data.store import EpisodeStore
 from gameon_nb.learner import Learner, evaluate_skills
 from gameon_nb.learner.evaluate import BatchPolicy
 from gameon_nb.learner.model import state_features
+from gameon_nb.records import Json, JsonObject
 from gameon_nb.run.dir import RunDir
+from gameon_nb.skills.results import SkillResult
 from gameon_nb.skills.skill import Skill, UnknownSkillError
 
 __all__ = [
@@ -97,6 +106,12 @@ class D3rlpyVenvError(BenchLearnerError):
 
 class D3rlpyWorkerError(BenchLearnerError):
     """The d3rlpy worker failed; the message holds the command and the end of its output."""
+
+
+class D3rlpyTraining(WorkerResult):
+    """The worker's result, with the size of the flat observations it trained on."""
+
+    observation_size: int
 
 
 def _say(message: str) -> None:
@@ -238,7 +253,7 @@ def _cached_data(seed: int, episodes: int, progress: bool) -> tuple[RunConfig, R
         ],
     )
     if run.config_path.exists():
-        saved = json.loads(run.config_path.read_text())
+        saved: JsonObject = json.loads(run.config_path.read_text())
         wanted = to_dict(config)
         differs = [k for k in ("seed", "sim", "data", "bootstrap") if saved.get(k) != wanted[k]]
         if differs:
@@ -334,16 +349,16 @@ def _train_ours(
     budget_updates: int,
     budget_seconds: float,
     work: Path,
-) -> dict[str, Any]:
+) -> Training:
     """Fit our learner until both budgets are spent; checkpoints at each, clock paused to save."""
     started = time.perf_counter()
     learner = Learner(config.learner, config.seed)
     learner.set_data(data)
     setup_seconds = time.perf_counter() - started
-    points: dict[str, dict[str, Any]] = {}
+    points: dict[Budget, Checkpoint] = {}
     updates, seconds = 0, 0.0
 
-    def save(name: str) -> None:
+    def save(name: Budget) -> None:
         path = work / f"ours-{name}.pt"
         learner.save(path)
         points[name] = {"updates": updates, "seconds": seconds, "policy": str(path)}
@@ -380,7 +395,7 @@ def _train_d3rlpy(
     budget_seconds: float,
     threads: int,
     work: Path,
-) -> dict[str, Any]:
+) -> D3rlpyTraining:
     """Write the data set and the job, run the worker in d3rlpy's venv, read its result."""
     arrays = d3rlpy_arrays(data)
     np.savez(
@@ -392,19 +407,19 @@ def _train_d3rlpy(
         timeouts=arrays["timeouts"],
     )
     cfg = config.learner
-    job = {
-        "data": str(work / "d3rlpy-data.npz"),
-        "hidden_units": [cfg.hidden] * cfg.layers,
-        "batch_size": cfg.batch_size,
-        "gamma": cfg.discount,
-        "lr": cfg.lr,
-        "iql": IQL_SETTINGS,
-        "budget_updates": budget_updates,
-        "budget_seconds": budget_seconds,
-        "threads": threads,
-        "seed": config.seed,
-        "device": "cpu:0",
-    }
+    job = Job(
+        data=str(work / "d3rlpy-data.npz"),
+        hidden_units=[cfg.hidden] * cfg.layers,
+        batch_size=cfg.batch_size,
+        gamma=cfg.discount,
+        lr=cfg.lr,
+        iql=IQL_SETTINGS,
+        budget_updates=budget_updates,
+        budget_seconds=budget_seconds,
+        threads=threads,
+        seed=config.seed,
+        device="cpu:0",
+    )
     (work / "job.json").write_text(json.dumps(job, indent=2))
     command = [str(python), "-I", str(WORKER), str(work / "job.json")]
     log = work / "worker.log"
@@ -426,9 +441,8 @@ def _train_d3rlpy(
         raise D3rlpyWorkerError(
             f"`{shlex.join(command)}` failed (exit {code}); the end of its output:\n{tail}"
         )
-    result: dict[str, Any] = json.loads(result_path.read_text())
-    result["observation_size"] = int(arrays["observations"].shape[1])
-    return result
+    result: WorkerResult = json.loads(result_path.read_text())
+    return D3rlpyTraining(**result, observation_size=int(arrays["observations"].shape[1]))
 
 
 class TorchScriptPolicy:
@@ -449,7 +463,7 @@ class TorchScriptPolicy:
 
 def _evaluate(
     policy: BatchPolicy, skill: str, config: RunConfig, episodes: int, progress: bool
-) -> dict[str, Any]:
+) -> SkillResult:
     """Success of `policy` on `skill`: the same seeded resets for every policy evaluated."""
     return evaluate_skills(
         policy, [skill], config.sim, episodes=episodes, envs=config.learner.eval_envs,
@@ -478,7 +492,7 @@ def measure_learner(
     threads: int | None = None,
     venv: Path | None = None,
     progress: bool = False,
-) -> dict[str, Any]:
+) -> JsonObject:
     """Train and evaluate both sides; returns the JSON report of `gameon bench learner`.
 
     `ours_success` and `d3rlpy_success` are at equal wall time (`budget_seconds` of training
@@ -526,7 +540,8 @@ def measure_learner(
         _say(f"training d3rlpy IQL (in {python.parent.parent}) until {budgets} are both spent")
         theirs = _train_d3rlpy(python, config, data, budget_updates, budget_seconds, threads, work)
         _say(f"d3rlpy: {theirs['updates_per_s']:.1f} updates/s")
-        results: dict[str, dict[str, Any]] = {}
+        results: dict[str, SkillResult] = {}
+        point: Budget
         for point, budget in (("at_updates", "update"), ("at_seconds", "time")):
             _say(f"evaluating both policies at the {budget} budget, {episodes} episodes each")
             learner = Learner.load(Path(ours[point]["policy"]), config.learner)
@@ -548,11 +563,11 @@ def _report(
     config: RunConfig,
     source: str,
     stats: dict[str, int],
-    ours: dict[str, Any],
-    theirs: dict[str, Any],
-    results: dict[str, dict[str, Any]],
-) -> dict[str, Any]:
-    report: dict[str, Any] = {
+    ours: Training,
+    theirs: D3rlpyTraining,
+    results: dict[str, SkillResult],
+) -> JsonObject:
+    report: dict[str, Json] = {
         "skill": skill,
         "budget_updates": budget_updates,
         "budget_seconds": budget_seconds,
@@ -575,7 +590,8 @@ def _report(
     report |= {
         "speed_ratio": round(ours["updates_per_s"] / theirs["updates_per_s"], 3),
         "evaluations": {
-            name: {k: r[k] for k in ("success", "successes", "episodes", "ci95")}
+            name: {"success": r["success"], "successes": r["successes"],
+                   "episodes": r["episodes"], "ci95": r["ci95"]}
             for name, r in results.items()
         },
         "data": {"source": source, **stats, "d3rlpy_transitions": theirs["transitions"]},
@@ -585,8 +601,8 @@ def _report(
         "lr": cfg.lr,
         "ours": {"bins": cfg.bins, "atoms": cfg.atoms, "n_step": cfg.n_step,
                  "bc_weight": cfg.bc_weight, "act_mode": cfg.act_mode},
-        "iql": IQL_SETTINGS | {"observation_size": theirs["observation_size"],
-                               "last_losses": theirs["last_losses"]},
+        "iql": {**IQL_SETTINGS, "observation_size": theirs["observation_size"],
+                "last_losses": theirs["last_losses"]},
         "threads": threads,
         "device": "cpu",
         "seed": config.seed,

@@ -14,7 +14,6 @@ from __future__ import annotations
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
@@ -23,6 +22,7 @@ from gameon_nb.data.bootstrap import bootstrap
 from gameon_nb.data.dataset import TransitionData
 from gameon_nb.learner.evaluate import evaluate_skills
 from gameon_nb.learner.trainer import Learner
+from gameon_nb.records import JsonObject, to_json
 from gameon_nb.run.dir import RunDir
 from gameon_nb.skills.skill import all_skills
 
@@ -40,7 +40,7 @@ def measure_learning(
     seed: int = 0,
     assignments: list[str] | None = None,
     progress: bool = False,
-) -> dict[str, Any]:
+) -> JsonObject:
     """Bootstrap `episodes`, train for `minutes`, evaluate every base skill; see the docstring."""
     with tempfile.TemporaryDirectory(prefix="gameon-learning-") as scratch:
         root = Path(run_dir) if run_dir is not None else Path(scratch)
@@ -78,7 +78,12 @@ def measure_learning(
             "act_mode": config.learner.act_mode,
             "hidden": config.learner.hidden,
         },
-        "bootstrap": {k: boot[k] for k in ("episodes", "seconds", "steps", "steps_per_s")},
+        "bootstrap": {
+            "episodes": boot["episodes"],
+            "seconds": boot["seconds"],
+            "steps": boot["steps"],
+            "steps_per_s": boot["steps_per_s"],
+        },
         "train": {
             "updates": learner.step,
             "seconds": round(seconds, 1),
@@ -88,7 +93,7 @@ def measure_learning(
             "last": {k: round(v, 4) for k, v in rows[-1].items()} if rows else {},
         },
         "eval": {"episodes": eval_episodes, "seconds": round(eval_seconds, 1)},
-        "results": results,
+        "results": to_json(results),
         "mean_base_success": round(float(np.mean(rates)), 4),
         "min_base_success": min(rates),
     }

@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Any
+from typing import TypedDict
 
 import numpy as np
 
 from gameon_nb.learner.evaluate import evaluate_skills
 from gameon_nb.learner.readout import READOUTS
 from gameon_nb.learner.trainer import Learner
+from gameon_nb.records import JsonObject, to_json
 from gameon_nb.run.dir import RunDir
 from gameon_nb.skills.skill import Skill
 
@@ -37,6 +38,13 @@ DEFAULT_SKILLS = (
 )
 
 
+class Cell(TypedDict):
+    """One read-out on one skill."""
+
+    success: float
+    ci95: list[float]
+
+
 def measure_readouts(
     run_dir: Path | str,
     skills: tuple[str, ...] | list[str] = DEFAULT_SKILLS,
@@ -44,7 +52,7 @@ def measure_readouts(
     episodes: int = 50,
     checkpoint: str = "latest",
     progress: bool = False,
-) -> dict[str, Any]:
+) -> JsonObject:
     """Success of each read-out on each skill; see the module docstring."""
     run = RunDir(run_dir)
     path = run.checkpoint(checkpoint)
@@ -55,7 +63,7 @@ def measure_readouts(
         raise ValueError(f"unknown read-out(s) {unknown}; known: {list(READOUTS)}")
     config = run.load_config()
     learner = Learner.load(path, config.learner)
-    table: dict[str, dict[str, Any]] = {}
+    table: dict[str, dict[str, Cell]] = {}
     seconds: dict[str, float] = {}
     for mode in modes:
         started = time.perf_counter()
@@ -65,7 +73,7 @@ def measure_readouts(
             stop_on_success=config.learner.eval_stop_on_success, progress=progress,
         )  # fmt: skip
         seconds[mode] = round(time.perf_counter() - started, 1)
-        table[mode] = {s: {"success": r["success"], "ci95": r["ci95"]} for s, r in results.items()}
+        table[mode] = {s: Cell(success=r["success"], ci95=r["ci95"]) for s, r in results.items()}
 
     def mean(mode: str, kind: str | None = None) -> float:
         rates = [
@@ -86,7 +94,7 @@ def measure_readouts(
         "episodes": episodes,
         "modes": list(modes),
         "skills": list(skills),
-        "table": table,
+        "table": to_json(table),
         "mean_success": summary,
         "best": max(modes, key=lambda m: summary[m]["all"]),
         "seconds": seconds,

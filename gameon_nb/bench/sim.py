@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Any
 
 import numpy as np
 
+from gameon_nb.records import JsonObject
 from gameon_nb.sim.env import make_env
 from gameon_nb.sim.render import mujoco
 
@@ -42,7 +42,7 @@ def _side_by_side(
 
 def measure_sim(
     seconds: float = 6.0, image_size: tuple[int, int] = (64, 64), trials: int = 3
-) -> dict[str, Any]:
+) -> JsonObject:
     """Measure physics and rendering throughput; returns the JSON report of `gameon bench sim`."""
     env = make_env(image_size=image_size)
     env.reset(seed=0)

@@ -16,7 +16,7 @@ import time
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import TypedDict
 
 import numpy as np
 from tqdm.auto import tqdm
@@ -32,7 +32,13 @@ from gameon_nb.sim.scene import SceneState
 from gameon_nb.skills.skill import Skill, all_skills
 from gameon_nb.streams import BOOTSTRAP_EPISODE, stream
 
-__all__ = ["bootstrap", "bootstrap_episode", "composite_successes", "first_composite"]
+__all__ = [
+    "BootstrapStats",
+    "bootstrap",
+    "bootstrap_episode",
+    "composite_successes",
+    "first_composite",
+]
 
 _ENV: tuple[SimConfig, StackingEnv] | None = None
 """This process's env and the config it was made with (a worker makes it once)."""
@@ -133,7 +139,23 @@ def _episodes(cfg: RunConfig, start: int, count: int) -> Iterator[Episode]:
         yield from pool.map(_worker_episode, jobs, chunksize=4)
 
 
-def bootstrap(run_dir: Path, cfg: RunConfig, progress: bool = True) -> dict[str, Any]:
+class BootstrapStats(TypedDict):
+    """What `bootstrap` wrote and how fast (the setup stage's summary shows it)."""
+
+    episodes: int
+    """Episodes in the store after it."""
+    written: int
+    steps: int
+    seconds: float
+    steps_per_s: float
+    episodes_per_s: float
+    segment_success: float | None
+    """Share of the scripted skill segments that succeeded."""
+    composites: str
+    composite_successes: dict[str, int]
+
+
+def bootstrap(run_dir: Path, cfg: RunConfig, progress: bool = True) -> BootstrapStats:
     """Append `cfg.bootstrap.episodes` episodes to the run's store; returns throughput stats.
 
     Resumable: episodes already in the store count, so a killed bootstrap continues where it was.
@@ -152,14 +174,10 @@ def bootstrap(run_dir: Path, cfg: RunConfig, progress: bool = True) -> dict[str,
         bar.update()
     bar.close()
     seconds = time.perf_counter() - start
-    return {
-        "episodes": len(store),
-        "written": todo,
-        "steps": steps,
-        "seconds": round(seconds, 2),
-        "steps_per_s": round(steps / seconds, 1) if seconds > 0 else 0.0,
-        "episodes_per_s": round(todo / seconds, 2) if seconds > 0 else 0.0,
-        "segment_success": round(successes / segments, 3) if segments else None,
-        "composites": cfg.bootstrap.composites,
-        "composite_successes": composite_successes(store),
-    }
+    return BootstrapStats(
+        episodes=len(store), written=todo, steps=steps, seconds=round(seconds, 2),
+        steps_per_s=round(steps / seconds, 1) if seconds > 0 else 0.0,
+        episodes_per_s=round(todo / seconds, 2) if seconds > 0 else 0.0,
+        segment_success=round(successes / segments, 3) if segments else None,
+        composites=cfg.bootstrap.composites, composite_successes=composite_successes(store),
+    )  # fmt: skip

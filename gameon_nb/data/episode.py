@@ -12,14 +12,37 @@ covers actions start..end-1, so the skill's outcome is judged on `states[end]`.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TypedDict
 
 import numpy as np
 import numpy.typing as npt
 
 from gameon_nb.sim.scene import SceneState
 
-__all__ = ["Episode"]
+__all__ = ["Episode", "EpisodeMeta", "EpisodeRecord"]
+
+
+class EpisodeRecord(TypedDict):
+    """What is kept of an episode beyond its arrays (`Episode.record()`), as JSON values."""
+
+    round: int
+    task: str
+    skills: list[str]
+    segments: list[list[int]]
+    """[start, end] per skill."""
+    seed: int | None
+    source: str
+    job: int | None
+    task_skill: str | None
+
+
+class EpisodeMeta(EpisodeRecord):
+    """A stored episode's metadata (`EpisodeStore.meta`): its record, id, outcome and sizes."""
+
+    id: int
+    task_success: bool | None
+    steps: int
+    cameras: list[str]
 
 
 @dataclass
@@ -83,18 +106,13 @@ class Episode:
             keep = keep[[0, -1]]
         return [self.frames[camera][i] for i in keep], [int(self.frame_steps[i]) for i in keep]
 
-    def record(self) -> dict[str, Any]:
+    def record(self) -> EpisodeRecord:
         """What the store keeps of the episode beyond its arrays, as JSON values."""
-        return {
-            "round": self.round,
-            "task": self.task,
-            "skills": list(self.skills),
-            "segments": [list(s) for s in self.segments],
-            "seed": self.seed,
-            "source": self.source,
-            "job": self.job,
-            "task_skill": self.task_skill,
-        }
+        return EpisodeRecord(
+            round=self.round, task=self.task, skills=list(self.skills),
+            segments=[list(s) for s in self.segments], seed=self.seed, source=self.source,
+            job=self.job, task_skill=self.task_skill,
+        )  # fmt: skip
 
     def task_success(self) -> bool | None:
         """Whether the task came true: `task_skill`'s predicate on the last state, or, with no

@@ -18,19 +18,20 @@ import re
 import zipfile
 import zlib
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 import numpy as np
+import numpy.typing as npt
 
 from gameon_nb.atomic import atomic_write_with, remove_stale_temporaries
-from gameon_nb.data.episode import Episode
+from gameon_nb.data.episode import Episode, EpisodeMeta
 from gameon_nb.sim.env import PROPRIO_FIELDS
 from gameon_nb.sim.scene import SceneState
 
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["EpisodeStore", "StoreCorruptError"]
+__all__ = ["EpisodeStore", "StoreCheck", "StoreCorruptError"]
 
 _NAME = re.compile(r"^ep-(\d{7})\.npz$")
 _STATE = "state/"
@@ -41,13 +42,21 @@ class StoreCorruptError(RuntimeError):
     """An episode file that cannot be read; the message names it."""
 
 
+class StoreCheck(TypedDict):
+    """`EpisodeStore.verify()`: episodes read, damaged files (by message), stale temporaries."""
+
+    episodes: int
+    damaged: list[str]
+    stale_temporaries: list[str]
+
+
 class EpisodeStore:
     """Episodes of one run; see the module docstring."""
 
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
         self.root.mkdir(parents=True, exist_ok=True)
-        self._meta: dict[int, dict[str, Any]] = {}
+        self._meta: dict[int, EpisodeMeta] = {}
 
     def path(self, episode_id: int) -> Path:
         return self.root / f"ep-{episode_id:07d}.npz"
@@ -63,14 +72,11 @@ class EpisodeStore:
         """Write `episode` under the next id (set on the episode) and return the id."""
         ids = self.ids()
         episode.id = (ids[-1] + 1) if ids else 0
-        meta = {
-            "id": episode.id,
-            **episode.record(),
-            "task_success": episode.task_success(),
-            "steps": episode.steps,
-            "cameras": sorted(episode.frames),
-        }
-        arrays: dict[str, Any] = {
+        meta = EpisodeMeta(
+            **episode.record(), id=episode.id, task_success=episode.task_success(),
+            steps=episode.steps, cameras=sorted(episode.frames),
+        )  # fmt: skip
+        arrays: dict[str, npt.NDArray[Any]] = {
             "meta": np.array(json.dumps(meta)),
             "actions": episode.actions.astype(np.float32),
             "proprio": episode.proprio.astype(np.float32),
@@ -78,7 +84,8 @@ class EpisodeStore:
         }
         arrays |= {_STATE + k: v for k, v in episode.states.to_arrays().items()}
         arrays |= {_FRAMES + k: v for k, v in episode.frames.items()}
-        atomic_write_with(self.path(episode.id), lambda f: np.savez_compressed(f, **arrays))
+        save = np.savez_compressed  # its stub checks **arrays against its allow_pickle flag
+        atomic_write_with(self.path(episode.id), lambda f: save(f, **arrays))  # type: ignore[arg-type]
         self._meta[episode.id] = meta
         return episode.id
 
@@ -91,7 +98,7 @@ class EpisodeStore:
         except (zipfile.BadZipFile, ValueError, OSError, EOFError) as error:
             raise StoreCorruptError(f"episode file {path} is damaged: {error}") from error
 
-    def _read(self, episode_id: int, keys: list[str] | None = None) -> dict[str, Any]:
+    def _read(self, episode_id: int, keys: list[str] | None = None) -> dict[str, npt.NDArray[Any]]:
         path = self.path(episode_id)
         with self._open(episode_id) as npz:
             try:
@@ -107,10 +114,11 @@ class EpisodeStore:
             ) as error:
                 raise StoreCorruptError(f"episode file {path} is damaged: {error}") from error
 
-    def meta(self, episode_id: int) -> dict[str, Any]:
+    def meta(self, episode_id: int) -> EpisodeMeta:
         """The episode's metadata (id, round, task, skills, segments, seed, source, steps)."""
         if episode_id not in self._meta:
-            self._meta[episode_id] = json.loads(str(self._read(episode_id, ["meta"])["meta"]))
+            meta: EpisodeMeta = json.loads(str(self._read(episode_id, ["meta"])["meta"]))
+            self._meta[episode_id] = meta
         return self._meta[episode_id]
 
     def load(self, episode_id: int, frames: bool = True) -> Episode:
@@ -118,7 +126,7 @@ class EpisodeStore:
         with self._open(episode_id) as npz:
             names = [k for k in npz.files if frames or not k.startswith(_FRAMES)]
         data = self._read(episode_id, names)
-        meta = json.loads(str(data["meta"]))
+        meta: EpisodeMeta = json.loads(str(data["meta"]))
         return Episode(
             id=meta["id"],
             round=meta["round"],
@@ -147,9 +155,9 @@ class EpisodeStore:
             if key not in npz.files:
                 cameras = [k[len(_FRAMES) :] for k in npz.files if k.startswith(_FRAMES)]
                 raise KeyError(f"episode {episode_id} has no {camera!r} frames; it has {cameras}")
-        return self._read(episode_id, [key])[key]  # type: ignore[no-any-return]
+        return self._read(episode_id, [key])[key]
 
-    def verify(self) -> dict[str, Any]:
+    def verify(self) -> StoreCheck:
         """Read every episode fully; report damaged files by name and stale temporaries."""
         damaged = []
         for i in self.ids():
@@ -158,7 +166,7 @@ class EpisodeStore:
             except StoreCorruptError as error:
                 damaged.append(str(error))
         stale = [p.name for p in self.root.glob(".tmp-*")]
-        return {"episodes": len(self), "damaged": damaged, "stale_temporaries": stale}
+        return StoreCheck(episodes=len(self), damaged=damaged, stale_temporaries=stale)
 
     def remove_stale_temporaries(self) -> list[Path]:
         """Delete what killed writers left behind (never a committed episode)."""

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import NotRequired, TypedDict
 
 import numpy as np
 import numpy.typing as npt
@@ -24,6 +24,7 @@ __all__ = [
     "CurveContext",
     "CurvePoint",
     "DecompositionContext",
+    "HistoryDict",
     "HistoryEntry",
     "Image",
     "JudgeContext",
@@ -34,6 +35,18 @@ Image = npt.NDArray[np.uint8]
 """An (H, W, 3) uint8 RGB image."""
 CurvePoint = Mapping[str, float]
 """One evaluation of a skill: {"round", "rate", "episodes"}."""
+
+
+class HistoryDict(TypedDict):
+    """A `HistoryEntry` as a plain dict (`to_json()`); `from_dict` needs "round" and "task" only."""
+
+    round: int
+    task: str
+    skills: NotRequired[Sequence[str]]
+    outcomes: NotRequired[Sequence[bool]]
+    failed_at: NotRequired[str | None]
+    task_skill: NotRequired[str | None]
+    task_success: NotRequired[float | None]
 
 
 @dataclass(frozen=True)
@@ -53,9 +66,9 @@ class HistoryEntry:
     """Share of the round's episodes in which the task itself came true (None: not known)."""
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> HistoryEntry:
-        """From the loop's plain dict {"round", "task", "skills", "outcomes", "failed_at",
-        "task_skill", "task_success"} (the last two optional)."""
+    def from_dict(cls, data: HistoryDict) -> HistoryEntry:
+        """From a plain dict (the loop's history record): other keys are ignored, a missing
+        optional field takes its default."""
         rate = data.get("task_success")
         return cls(
             round=int(data["round"]),
@@ -67,7 +80,7 @@ class HistoryEntry:
             task_success=None if rate is None else float(rate),
         )
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> HistoryDict:
         return {
             "round": self.round,
             "task": self.task,
@@ -79,7 +92,7 @@ class HistoryEntry:
         }
 
 
-def _entries(history: Sequence[HistoryEntry | Mapping[str, Any]]) -> tuple[HistoryEntry, ...]:
+def _entries(history: Sequence[HistoryEntry | HistoryDict]) -> tuple[HistoryEntry, ...]:
     return tuple(h if isinstance(h, HistoryEntry) else HistoryEntry.from_dict(h) for h in history)
 
 
@@ -91,7 +104,7 @@ class ProposalContext:
     scene_state: SceneState
     """Privileged: read only by the scripted backend."""
     library: SkillLibrary
-    history: Sequence[HistoryEntry | Mapping[str, Any]] = ()
+    history: Sequence[HistoryEntry | HistoryDict] = ()
     """Past rounds, oldest first; plain dicts are accepted and read as HistoryEntry."""
     targets: Sequence[str] = ()
     """Skill texts the experiment is after (e.g. a tower); empty: every skill."""

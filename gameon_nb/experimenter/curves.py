@@ -13,11 +13,12 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
-from typing import Any, Literal
+from typing import Literal
 
 import numpy as np
 
 from gameon_nb.experimenter.contexts import CurvePoint
+from gameon_nb.records import JsonObject
 from gameon_nb.streams import SYNTHETIC_CURVES, stream
 
 __all__ = ["CURVE_KINDS", "CurveLabel", "SyntheticCurve", "label_curve", "synthetic_curves"]
@@ -108,9 +109,14 @@ class SyntheticCurve:
     skill: str = "stack the red block on the blue block"
     """The skill the curve is shown as (synthetic curves borrow one)."""
 
-    def to_json(self) -> dict[str, Any]:
-        out = {"kind": self.kind, "skill": self.skill, "curve": self.curve}
-        return out | {"threshold": self.threshold, "label": asdict(self.label)}
+    def to_json(self) -> JsonObject:
+        return {
+            "kind": self.kind,
+            "skill": self.skill,
+            "curve": self.curve,
+            "threshold": self.threshold,
+            "label": asdict(self.label),
+        }
 
 
 def _true_rates(kind: CurveKind, rounds: int, rng: np.random.Generator) -> np.ndarray:

@@ -10,8 +10,8 @@ configured backend's reply could not be used, and `calls` are ids in the run's c
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
+from gameon_nb.records import Json, JsonObject
 from gameon_nb.skills.retrieval import Retrieval
 
 __all__ = ["Decomposition", "ProgressVerdict", "Proposal", "Verdict"]
@@ -31,7 +31,7 @@ class Proposal(_Decision):
 
     task: str
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> JsonObject:
         return {"task": self.task, **_meta(self)}
 
 
@@ -49,9 +49,9 @@ class Decomposition(_Decision):
         """The retrieved skill text of each step (None: a missing skill)."""
         return [r.skill for r in self.retrievals]
 
-    def to_json(self) -> dict[str, Any]:
-        out = {"task": self.task, "steps": self.steps}
-        return out | {"retrievals": [r.to_json() for r in self.retrievals], **_meta(self)}
+    def to_json(self) -> JsonObject:
+        retrievals = [r.to_json() for r in self.retrievals]
+        return {"task": self.task, "steps": self.steps, "retrievals": retrievals, **_meta(self)}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -64,9 +64,9 @@ class Verdict(_Decision):
     answer: str = ""
     """The word chosen ("yes", "no", "success" or "failure")."""
 
-    def to_json(self) -> dict[str, Any]:
-        out = {"success": self.success, "options": list(self.options), "answer": self.answer}
-        return out | _meta(self)
+    def to_json(self) -> JsonObject:
+        options = list(self.options)
+        return {"success": self.success, "options": options, "answer": self.answer, **_meta(self)}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -78,13 +78,13 @@ class ProgressVerdict(_Decision):
     add_to_library: bool
     keep_training: bool
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> JsonObject:
         flags = {"learned": self.learned, "converged": self.converged}
         flags |= {"add_to_library": self.add_to_library, "keep_training": self.keep_training}
-        return flags | _meta(self)
+        return {**flags, **_meta(self)}
 
 
-def _meta(d: _Decision) -> dict[str, Any]:
+def _meta(d: _Decision) -> dict[str, Json]:
     return {
         "reasoning": d.reasoning,
         "backend": d.backend,

@@ -13,15 +13,20 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TypedDict
 
 from gameon_nb.data.store import EpisodeStore
 from gameon_nb.experimenter.contexts import CurveContext, Image, JudgeContext
 from gameon_nb.experimenter.curves import SyntheticCurve, label_curve
 from gameon_nb.experimenter.experimenter import Experimenter
+from gameon_nb.experimenter.ledger import Usage
 from gameon_nb.skills.library import SkillLibrary
 
 __all__ = [
+    "Agreement",
+    "AnalystReport",
+    "Confusion",
+    "JudgeReport",
     "Segment",
     "agreement",
     "analyst_agreement",
@@ -30,6 +35,44 @@ __all__ = [
     "library_curves",
     "recorded_segments",
 ]
+
+
+class Confusion(TypedDict):
+    """Counts of truth by prediction."""
+
+    true_positive: int
+    false_positive: int
+    false_negative: int
+    true_negative: int
+
+
+class Agreement(TypedDict):
+    """`agreement()`: how far predictions agree with the truth (None: nothing to compare)."""
+
+    count: int
+    accuracy: float | None
+    kappa: float | None
+    confusion: Confusion
+
+
+class JudgeReport(Agreement):
+    """`judge_agreement()`: the judge's agreement, who judged, its fallbacks and its spending."""
+
+    backend: str
+    model: str
+    fallbacks: int
+    usage: Usage
+
+
+class AnalystReport(TypedDict):
+    """`analyst_agreement()`: per flag, all four flags at once, and per curve kind."""
+
+    count: int
+    exact: float | None
+    """Share of curves with all four flags right."""
+    by_flag: dict[str, Agreement]
+    by_kind: dict[str, float]
+    fallbacks: int
 
 
 @dataclass(frozen=True, eq=False)
@@ -81,7 +124,7 @@ def cohen_kappa(truth: Sequence[bool], predicted: Sequence[bool]) -> float | Non
     return (observed - chance) / (1 - chance)
 
 
-def agreement(truth: Sequence[bool], predicted: Sequence[bool]) -> dict[str, Any]:
+def agreement(truth: Sequence[bool], predicted: Sequence[bool]) -> Agreement:
     """Count, accuracy, Cohen's kappa and the confusion matrix (truth by prediction)."""
     pairs = list(zip(truth, predicted, strict=True))
     n = len(pairs)
@@ -104,7 +147,7 @@ def judge_agreement(
     store: EpisodeStore,
     segments: int | None = None,
     camera: str = "experimenter",
-) -> dict[str, Any]:
+) -> JudgeReport:
     """The judge's own verdicts on recorded segments against their ground-truth predicates.
 
     Verdicts the scripted fallback gave in the judge's place (it reads the ground truth) are
@@ -121,8 +164,13 @@ def judge_agreement(
             continue
         truth.append(segment.ground_truth)
         predicted.append(verdict.success)
-    out = {"backend": backend, "model": model} | agreement(truth, predicted)
-    return out | {"fallbacks": fallbacks, "usage": experimenter.usage()}
+    return JudgeReport(
+        backend=backend,
+        model=model,
+        **agreement(truth, predicted),
+        fallbacks=fallbacks,
+        usage=experimenter.usage(),
+    )
 
 
 def library_curves(library: SkillLibrary, threshold: float = 0.8) -> list[SyntheticCurve]:
@@ -138,7 +186,7 @@ def library_curves(library: SkillLibrary, threshold: float = 0.8) -> list[Synthe
 
 def analyst_agreement(
     experimenter: Experimenter, curves: Sequence[SyntheticCurve]
-) -> dict[str, Any]:
+) -> AnalystReport:
     """The analyst's four flags on rule-labelled curves: agreement per flag, all four at once, and
     per curve kind, over the analyst's own verdicts (fallbacks to the rules counted apart)."""
     flags = ("learned", "converged", "add_to_library", "keep_training")

@@ -18,7 +18,7 @@ import random
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import numpy as np
 
@@ -40,7 +40,7 @@ from gameon_nb.experimenter.contexts import (
 from gameon_nb.experimenter.decisions import Decomposition, ProgressVerdict, Proposal, Verdict
 from gameon_nb.experimenter.errors import VLMError, VLMResponseError
 from gameon_nb.experimenter.images import curve_png, to_png
-from gameon_nb.experimenter.ledger import Ledger
+from gameon_nb.experimenter.ledger import Ledger, Usage
 from gameon_nb.experimenter.prompt import render_prompt
 from gameon_nb.experimenter.protocol import VLM, Role, VLMRequest, sha256
 from gameon_nb.experimenter.schemas import (
@@ -132,7 +132,7 @@ class Experimenter:
         """The known skill a text names (canonical, else retrieved), or None."""
         return self.retrieval.skill_of(text, library)
 
-    def usage(self) -> dict[str, Any]:
+    def usage(self) -> Usage:
         """Calls, cache hits, tokens, cost, budget, errors and fallbacks, in total and by role."""
         return self.ledger.usage()
 

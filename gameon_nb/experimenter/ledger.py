@@ -5,11 +5,12 @@
     >>> result.parsed or result.error          # a Reply, or the VLMError that stopped it
     >>> ledger.usage()["cost_usd"]
 
-One line per call in calls.jsonl in the ledger's directory (prompt, image hashes, response,
-parsed result, tokens, cost, latency, error, retries) and one per fallback; answers cached under
-vlm_cache/ beside it by a hash of everything that decides them. The directory is a run's root, or
-judge_eval/<backend>/ of one for `gameon judge-eval`. Totals are read back from the log, so a
-resumed run keeps its spending. Known secrets are replaced before anything is written.
+One line per call in calls.jsonl in the ledger's directory (a `CallRecord`: prompt, image hashes,
+response, parsed result, tokens, cost, latency, error, retries) and one per fallback (a
+`FallbackRecord`); answers cached under vlm_cache/ beside it by a hash of everything that decides
+them. The directory is a run's root, or judge_eval/<backend>/ of one for `gameon judge-eval`.
+Totals are read back from the log, so a resumed run keeps its spending. Known secrets are replaced
+before anything is written.
 """
 
 from __future__ import annotations
@@ -23,13 +24,14 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Literal, NotRequired, TypedDict
 
 from gameon_nb.atomic import atomic_write_text
 from gameon_nb.config import ExperimenterConfig
 from gameon_nb.experimenter.errors import (
     BudgetExceededError,
     ReplayMissError,
+    ResponseFault,
     TransientVLMError,
     VLMApiError,
     VLMAuthError,
@@ -39,8 +41,22 @@ from gameon_nb.experimenter.errors import (
 )
 from gameon_nb.experimenter.protocol import VLM, VLMRequest, VLMResponse, request_hash, sha256
 from gameon_nb.experimenter.schemas import Reply, schema_json
+from gameon_nb.records import JsonObject, from_json
 
-__all__ = ["CACHE_DIR", "CALL_LOG", "CallResult", "Ledger", "read_call_log"]
+__all__ = [
+    "CACHE_DIR",
+    "CALL_LOG",
+    "CallRecord",
+    "CallResult",
+    "ErrorRecord",
+    "FallbackRecord",
+    "Ledger",
+    "LogRecord",
+    "RetryFault",
+    "Totals",
+    "Usage",
+    "read_call_log",
+]
 
 CALL_LOG = "calls.jsonl"
 CACHE_DIR = "vlm_cache"
@@ -51,6 +67,109 @@ CHARS_PER_TOKEN = 4
 REDACTED = "[redacted]"
 MIN_SECRET = 8
 """Shorter values are not treated as secrets (they would redact ordinary words)."""
+
+
+class ErrorRecord(TypedDict):
+    """A VLMError in the call log: its class name and message, with the response fault's kind
+    (VLMResponseError) or the HTTP status (API errors) where there is one."""
+
+    type: str
+    message: str
+    kind: NotRequired[ResponseFault]
+    code: NotRequired[int]
+
+
+class RetryFault(TypedDict):
+    """A transient fault a call was retried after."""
+
+    attempt: int
+    code: int | None
+    error: str
+
+
+class CallRecord(TypedDict):
+    """One call's line in calls.jsonl."""
+
+    id: str
+    kind: Literal["call"]
+    time: str
+    decision: str
+    attempt: str
+    """What the call was for: "ask", or a repair of an unusable reply."""
+    role: str
+    backend: str
+    model: str
+    temperature: float
+    schema: str
+    prompt: str
+    images: list[str]
+    """Hashes of the images sent."""
+    request_hash: str
+    cache_key: str
+    cache_hit: bool
+    sent: bool
+    """The request reached the backend (not a cache hit, not refused by the budget)."""
+    response: str | None
+    parsed: JsonObject | None
+    """The validated reply."""
+    response_model: str | None
+    tokens_in: int
+    tokens_out: int
+    cost_usd: float
+    latency_s: float
+    attempts: int
+    retries: int
+    retry_errors: list[RetryFault]
+    error: ErrorRecord | None
+    fallback: bool
+
+
+class FallbackRecord(TypedDict):
+    """A decision's line in calls.jsonl when the scripted rules answered in the backend's place."""
+
+    id: str
+    kind: Literal["fallback"]
+    time: str
+    decision: str
+    role: str
+    backend: str
+    fallback: bool
+    for_calls: list[str]
+    """The ids of the calls whose replies could not be used."""
+    reason: ErrorRecord | None
+    parsed: JsonObject
+
+
+LogRecord = CallRecord | FallbackRecord
+"""A line of calls.jsonl; its "kind" tells which."""
+
+
+class Totals(TypedDict):
+    """Calls, cache hits, tokens, cost, errors and fallbacks of a ledger, or of one role."""
+
+    calls: int
+    requests: int
+    """Calls that reached a backend (not cache hits, not refused by the budget)."""
+    cache_hits: int
+    tokens_in: int
+    tokens_out: int
+    cost_usd: float
+    errors: int
+    fallbacks: int
+
+
+class Usage(Totals):
+    """`Ledger.usage()`: the totals, the budget, and the totals of each role."""
+
+    budget_usd: float
+    by_role: dict[str, Totals]
+
+
+class _CachedAnswer(TypedDict):
+    text: str
+    tokens_in: int
+    tokens_out: int
+    model: str
 
 
 @dataclass
@@ -64,55 +183,48 @@ class CallResult:
     cache_hit: bool = False
 
 
-@dataclass
-class _Totals:
-    calls: int = 0
-    requests: int = 0
-    """Calls that reached a backend (not cache hits, not refused by the budget)."""
-    cache_hits: int = 0
-    tokens_in: int = 0
-    tokens_out: int = 0
-    cost_usd: float = 0.0
-    errors: int = 0
-    fallbacks: int = 0
+def _totals() -> Totals:
+    return Totals(
+        calls=0, requests=0, cache_hits=0, tokens_in=0, tokens_out=0, cost_usd=0.0, errors=0,
+        fallbacks=0,
+    )  # fmt: skip
 
-    def as_dict(self) -> dict[str, Any]:
-        out = dict(self.__dict__)
-        out["cost_usd"] = round(self.cost_usd, 6)
-        return out
+
+def _rounded(totals: Totals) -> Totals:
+    return {**totals, "cost_usd": round(totals["cost_usd"], 6)}
 
 
 @dataclass
 class _Usage:
-    total: _Totals = field(default_factory=_Totals)
-    by_role: dict[str, _Totals] = field(default_factory=dict)
+    total: Totals = field(default_factory=_totals)
+    by_role: dict[str, Totals] = field(default_factory=dict)
 
-    def add(self, role: str, record: dict[str, Any]) -> None:
-        for totals in (self.total, self.by_role.setdefault(role, _Totals())):
+    def add(self, role: str, record: LogRecord) -> None:
+        for totals in (self.total, self.by_role.setdefault(role, _totals())):
             if record["kind"] == "fallback":
-                totals.fallbacks += 1
+                totals["fallbacks"] += 1
                 continue
-            totals.calls += 1
-            totals.cache_hits += bool(record.get("cache_hit"))
-            totals.requests += bool(record.get("sent"))
-            totals.errors += record.get("error") is not None
+            totals["calls"] += 1
+            totals["cache_hits"] += bool(record.get("cache_hit"))
+            totals["requests"] += bool(record.get("sent"))
+            totals["errors"] += record.get("error") is not None
             if record.get("sent"):
-                totals.tokens_in += int(record.get("tokens_in") or 0)
-                totals.tokens_out += int(record.get("tokens_out") or 0)
-                totals.cost_usd += float(record.get("cost_usd") or 0.0)
+                totals["tokens_in"] += int(record.get("tokens_in") or 0)
+                totals["tokens_out"] += int(record.get("tokens_out") or 0)
+                totals["cost_usd"] += float(record.get("cost_usd") or 0.0)
 
 
-def read_call_log(path: Path) -> Iterator[dict[str, Any]]:
+def read_call_log(path: Path) -> Iterator[LogRecord]:
     """The records of a call log; a torn last line (a crash mid-write) is skipped."""
     if not Path(path).exists():
         return
     with open(path, encoding="utf-8") as handle:
         for line in handle:
             try:
-                record = json.loads(line)
+                record: LogRecord = json.loads(line)
             except json.JSONDecodeError:
                 continue
-            if isinstance(record, dict) and "id" in record:
+            if isinstance(record, dict) and "id" in record and "kind" in record:
                 yield record
 
 
@@ -156,7 +268,7 @@ class Ledger:
                 self._next_decision = max(self._next_decision, int(decision) + 1)
 
     def __repr__(self) -> str:
-        return f"Ledger({str(self.directory)!r}, spent=${self._usage.total.cost_usd:.4f})"
+        return f"Ledger({str(self.directory)!r}, spent=${self.spent_usd:.4f})"
 
     # -- accounting ----------------------------------------------------------------------------
 
@@ -178,13 +290,16 @@ class Ledger:
 
     @property
     def spent_usd(self) -> float:
-        return self._usage.total.cost_usd
+        return self._usage.total["cost_usd"]
 
-    def usage(self) -> dict[str, Any]:
+    def usage(self) -> Usage:
         """Calls, cache hits, tokens, cost, budget, errors and fallbacks, in total and by role."""
-        out = self._usage.total.as_dict() | {"budget_usd": self.config.budget_usd}
-        out["by_role"] = {role: t.as_dict() for role, t in sorted(self._usage.by_role.items())}
-        return out
+        by_role = {role: _rounded(t) for role, t in sorted(self._usage.by_role.items())}
+        return {
+            **_rounded(self._usage.total),
+            "budget_usd": self.config.budget_usd,
+            "by_role": by_role,
+        }
 
     def new_decision(self) -> str:
         """An id grouping the calls (ask, repair, fallback) of one decision."""
@@ -221,7 +336,7 @@ class Ledger:
         call_id = f"c{self._next_call:06d}"
         key = self.cache_key(vlm, request)
         use_cache = self.config.cache and vlm.cacheable
-        record: dict[str, Any] = {
+        record: CallRecord = {
             "id": call_id,
             "kind": "call",
             "time": datetime.now(UTC).isoformat(timespec="milliseconds"),
@@ -316,7 +431,7 @@ class Ledger:
                 "experimenter.budget_usd to continue with this backend"
             )
 
-    def _send(self, vlm: VLM, request: VLMRequest, record: dict[str, Any]) -> VLMResponse:
+    def _send(self, vlm: VLM, request: VLMRequest, record: CallRecord) -> VLMResponse:
         """Send with bounded exponential backoff on transient faults."""
         cfg = self.config
         for attempt in range(cfg.max_retries + 1):
@@ -326,7 +441,7 @@ class Ledger:
             try:
                 response = vlm.generate(request)
             except TransientVLMError as error:
-                fault = {"attempt": attempt, "code": error.code, "error": str(error)}
+                fault = RetryFault(attempt=attempt, code=error.code, error=str(error))
                 record["retry_errors"].append(fault)
                 if attempt == cfg.max_retries:
                     raise VLMTransportError(
@@ -339,8 +454,8 @@ class Ledger:
         raise AssertionError("unreachable: the loop returns or raises")
 
     @staticmethod
-    def _error_json(error: VLMError) -> dict[str, Any]:
-        out: dict[str, Any] = {"type": type(error).__name__, "message": str(error)}
+    def _error_json(error: VLMError) -> ErrorRecord:
+        out = ErrorRecord(type=type(error).__name__, message=str(error))
         if isinstance(error, VLMResponseError):
             out["kind"] = error.kind
         if isinstance(error, VLMApiError | VLMAuthError) and error.code is not None:
@@ -353,8 +468,8 @@ class Ledger:
             text = text.replace(json.dumps(secret)[1:-1], REDACTED)
         return text
 
-    def _write(self, record: dict[str, Any]) -> None:
-        self._usage.add(str(record.get("role", "")), record)
+    def _write(self, record: LogRecord) -> None:
+        self._usage.add(record["role"], record)
         self._next_call += 1
         line = self._redact(json.dumps(record, ensure_ascii=False, default=str))
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
@@ -372,21 +487,16 @@ class Ledger:
         if not path.exists():
             return None
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-            return VLMResponse(
-                text=str(data["text"]),
-                tokens_in=int(data["tokens_in"]),
-                tokens_out=int(data["tokens_out"]),
-                model=str(data["model"]),
-            )
-        except (OSError, ValueError, KeyError, TypeError):
+            text = path.read_text(encoding="utf-8")
+            return VLMResponse(**from_json(_CachedAnswer, json.loads(text)))
+        except (OSError, ValueError):  # a RecordError is a ValueError
             return None  # a damaged entry is only a cache miss
 
     def _cache_put(self, key: str, response: VLMResponse) -> None:
-        data = {
-            "text": response.text,
-            "tokens_in": response.tokens_in,
-            "tokens_out": response.tokens_out,
-            "model": response.model,
-        }
+        data = _CachedAnswer(
+            text=response.text,
+            tokens_in=response.tokens_in,
+            tokens_out=response.tokens_out,
+            model=response.model,
+        )
         atomic_write_text(self._cache_path(key), self._redact(json.dumps(data)))

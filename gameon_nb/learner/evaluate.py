@@ -21,14 +21,24 @@ from tqdm.auto import tqdm
 from gameon_nb.config import SimConfig
 from gameon_nb.sim.env import StackingEnv, make_env
 from gameon_nb.skills.rates import wilson_interval
+from gameon_nb.skills.results import GrowthEvidence, SeenEpisode, SkillResult
 from gameon_nb.skills.skill import Skill
 
-__all__ = ["BatchPolicy", "evaluate_skills", "merge_results", "wilson_interval"]
+__all__ = [
+    "BatchPolicy",
+    "GrowthEvidence",
+    "SeenEpisode",
+    "SkillResult",
+    "evaluate_skills",
+    "merge_results",
+    "wilson_interval",
+]
 
 BatchPolicy = Callable[[dict[str, npt.NDArray[Any]], list[str]], npt.NDArray[np.float32]]
 """Batched observations (a dict of stacked arrays) and skill texts -> (B, 5) actions."""
 
 EVAL_SEED_BASE = 1_000_003
+Frame = npt.NDArray[np.uint8]
 
 
 @dataclass
@@ -53,7 +63,7 @@ def evaluate_skills(
     progress: bool = False,
     first: int = 0,
     views: Collection[str] = (),
-) -> dict[str, dict[str, Any]]:
+) -> dict[str, SkillResult]:
     """Success rate of each skill over `episodes` fresh resets; see the module docstring.
 
     With `stop_on_success` an episode succeeds as soon as the predicate holds (and ends there);
@@ -67,7 +77,9 @@ def evaluate_skills(
     jobs = [(s, EVAL_SEED_BASE + seed * 7919 + first + i) for s in parsed for i in range(episodes)]
     jobs.reverse()
     outcomes: dict[str, list[bool]] = {s.text: [] for s in parsed}
-    seen: dict[str, list[tuple[int, list[Any], bool]]] = {s.text: [] for s in parsed}
+    seen: dict[str, list[tuple[int, list[npt.NDArray[np.uint8]], bool]]] = {
+        s.text: [] for s in parsed
+    }
     slots = [_Slot(make_env(sim)) for _ in range(min(envs, len(jobs)))]
     bar = tqdm(total=len(jobs), desc="evaluate", unit="ep", disable=not progress, leave=False)
 
@@ -111,15 +123,14 @@ def evaluate_skills(
     return report
 
 
-def _result(successes: int, episodes: int) -> dict[str, Any]:
+def _result(successes: int, episodes: int) -> SkillResult:
     ci95 = [round(v, 4) for v in wilson_interval(successes, episodes)]
-    return {"success": successes / episodes, "successes": successes} | {
-        "episodes": episodes,
-        "ci95": ci95,
-    }
+    return SkillResult(
+        success=successes / episodes, successes=successes, episodes=episodes, ci95=ci95
+    )
 
 
-def merge_results(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
+def merge_results(a: SkillResult, b: SkillResult) -> SkillResult:
     """One skill's evaluation over the episodes of two (on different resets)."""
     merged = _result(a["successes"] + b["successes"], a["episodes"] + b["episodes"])
     if "views" in a or "views" in b:

@@ -24,7 +24,7 @@ import math
 import shutil
 from collections import Counter
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 import numpy as np
 import pandas as pd
@@ -34,15 +34,56 @@ from gameon_nb.config import RunConfig
 from gameon_nb.data.bootstrap import COMPOSITES
 from gameon_nb.learner.evaluate import evaluate_skills
 from gameon_nb.loop.experiment import Experiment, round_or_none
+from gameon_nb.records import Json, to_json
 from gameon_nb.run.dir import CompareDir, RunDir, RunLock
 from gameon_nb.sim.templates import TEMPLATES
+from gameon_nb.skills.results import SkillResult
 from gameon_nb.skills.skill import Skill
 from gameon_nb.streams import FINAL_EVALUATION, stream_seed
 
-__all__ = ["arms", "compare_curricula", "diversity", "final_evaluation", "summarise"]
+__all__ = [
+    "Arm",
+    "Comparison",
+    "Diversity",
+    "Row",
+    "arms",
+    "compare_curricula",
+    "diversity",
+    "final_evaluation",
+    "summarise",
+]
+
+Row = dict[str, Json]
+"""A row of the table: open-shaped, with a "success/<skill>" column per evaluated skill."""
 
 
-def diversity(run: RunDir) -> dict[str, Any]:
+class Comparison(TypedDict):
+    """compare.json: one row per run, the columns in order, one summary entry per arm."""
+
+    rows: list[Row]
+    columns: list[str]
+    summary: list[Row]
+
+
+class Diversity(TypedDict):
+    episodes: int
+    distinct_tasks: int
+    sequence_entropy_bits: float
+    stack_pairs: list[str]
+
+
+class Arm(TypedDict):
+    """A curriculum with values of the varied fields: one set of seeds of a comparison."""
+
+    curriculum: str
+    variant: str
+    name: str
+    dir: str
+    sets: list[str]
+    shares_setup: bool
+
+
+def diversity(run: RunDir) -> Diversity:
     """Distinct tasks, skill-sequence entropy (bits) and stack pairs seen in the loop's episodes."""
     store = run.store()
     sequences: Counter[tuple[str, ...]] = Counter()
@@ -59,24 +100,29 @@ def diversity(run: RunDir) -> dict[str, Any]:
         pairs |= {"/".join(s.colours) for s in stacks if s.success(states).any()}
     total = sum(sequences.values())
     entropy = sum((n / total * math.log2(total / n) for n in sequences.values()), 0.0)
-    return {
-        "episodes": total,
-        "distinct_tasks": len(tasks),
-        "sequence_entropy_bits": round(entropy, 3),
-        "stack_pairs": sorted(pairs),
-    }
+    return Diversity(
+        episodes=total, distinct_tasks=len(tasks), sequence_entropy_bits=round(entropy, 3),
+        stack_pairs=sorted(pairs),
+    )  # fmt: skip
 
 
 GROUPS = {"stacks": "stack", "next to": "next_to", "towers": "tower"}
 """Columns of mean final success over a template's skills."""
 
 
-def final_evaluation(exp: Experiment, skills: list[str]) -> dict[str, dict[str, Any]]:
+class FinalCache(TypedDict):
+    """compare-final.json: the final evaluation and the learner step it was made at."""
+
+    step: int
+    results: dict[str, SkillResult]
+
+
+def final_evaluation(exp: Experiment, skills: list[str]) -> dict[str, SkillResult]:
     """`skills` evaluated on the run's latest policy (cached in compare-final.json per step)."""
     path = exp.rundir.compare_final
     step = exp.learner.step
     if path.exists():
-        cached = json.loads(path.read_text())
+        cached: FinalCache = json.loads(path.read_text())
         if cached.get("step") == step and set(skills) <= set(cached["results"]):
             return {s: cached["results"][s] for s in skills}
     cfg = exp.config
@@ -85,7 +131,7 @@ def final_evaluation(exp: Experiment, skills: list[str]) -> dict[str, dict[str, 
         policy, skills, cfg.sim, episodes=cfg.loop.eval_episodes, envs=cfg.learner.eval_envs,
         seed=cfg.seed, stop_on_success=cfg.learner.eval_stop_on_success, progress=exp.progress,
     )  # fmt: skip
-    atomic_write_text(path, json.dumps({"step": step, "results": results}, indent=1))
+    atomic_write_text(path, json.dumps(FinalCache(step=step, results=results), indent=1))
     return results
 
 
@@ -93,7 +139,7 @@ SETUP_FREE = ("loop.curriculum", "loop.outcome_source")
 """Fields setup does not read: runs that differ only in them share a seed's setup."""
 
 
-def arms(curricula: list[str], vary: dict[str, list[str]] | None = None) -> list[dict[str, Any]]:
+def arms(curricula: list[str], vary: dict[str, list[str]] | None = None) -> list[Arm]:
     """Every curriculum crossed with every combination of the varied fields.
 
     >>> arms(["experimenter"], {"loop.outcome_source": ["truth", "judge"]})[1]["name"]
@@ -107,15 +153,13 @@ def arms(curricula: list[str], vary: dict[str, list[str]] | None = None) -> list
         for combo in combos:
             label = " ".join(f"{f.split('.')[-1]}={v}" for f, v in combo)
             out.append(
-                {
-                    "curriculum": curriculum,
-                    "variant": label,
-                    "name": f"{curriculum} {label}".strip(),
-                    "dir": "-".join([curriculum, *(f"{f.split('.')[-1]}={v}" for f, v in combo)]),
-                    "sets": [f"{f}={v}" for f, v in combo],
-                    "shares_setup": all(f in SETUP_FREE for f, _ in combo),
-                }
-            )
+                Arm(
+                    curriculum=curriculum, variant=label, name=f"{curriculum} {label}".strip(),
+                    dir="-".join([curriculum, *(f"{f.split('.')[-1]}={v}" for f, v in combo)]),
+                    sets=[f"{f}={v}" for f, v in combo],
+                    shares_setup=all(f in SETUP_FREE for f, _ in combo),
+                )
+            )  # fmt: skip
     return out
 
 
@@ -126,7 +170,7 @@ def compare_curricula(
     assignments: list[str] | None = None,
     progress: bool = False,
     vary: dict[str, list[str]] | None = None,
-) -> dict[str, Any]:
+) -> Comparison:
     """Run every (curriculum, variant, seed) with the same overrides; see the module docstring.
 
     `vary` crosses the curricula with values of other fields, e.g. {"loop.outcome_source":
@@ -145,8 +189,8 @@ def _compare(
     assignments: list[str],
     progress: bool,
     vary: dict[str, list[str]] | None,
-) -> dict[str, Any]:
-    rows = []
+) -> Comparison:
+    rows: list[Row] = []
     for arm in arms(curricula, vary):
         for seed in seeds:
             runs = CompareDir(root)
@@ -173,14 +217,15 @@ def _compare(
                 final = final_evaluation(exp, skills)
             finally:
                 exp.close()
-            row = {"arm": arm["name"], "run": run.root.name}
+            row: Row = {"arm": arm["name"], "run": run.root.name}
             row |= _row(exp, arm["curriculum"], seed, final)
-            rows.append(row | {"variant": arm["variant"] or None} | diversity(run))
+            row |= {"variant": arm["variant"] or None} | to_json(diversity(run))
+            rows.append(row)
     columns = list(dict.fromkeys(k for row in rows for k in row))
     frame = pd.DataFrame(rows, columns=columns)
     frame = frame.astype(object).where(frame.notna(), None)  # "-" in the table, null in JSON
-    rows = frame.to_dict("records")
-    table = {"rows": rows, "columns": list(frame.columns), "summary": summarise(rows)}
+    rows = frame.to_dict("records")  # the same rows, a None in every column a row lacks
+    table = Comparison(rows=rows, columns=list(frame.columns), summary=summarise(rows))
     out = CompareDir(root)
     atomic_write_text(out.table("json"), json.dumps(table, indent=1))
     atomic_write_text(out.table("csv"), frame.to_csv(index=False))
@@ -192,11 +237,9 @@ def _compare(
     return table
 
 
-def _row(
-    exp: Experiment, curriculum: str, seed: int, final: dict[str, dict[str, Any]]
-) -> dict[str, Any]:
+def _row(exp: Experiment, curriculum: str, seed: int, final: dict[str, SkillResult]) -> Row:
     status = exp.status()
-    row: dict[str, Any] = {"curriculum": curriculum, "seed": seed}
+    row: Row = {"curriculum": curriculum, "seed": seed}
     row |= {f"success/{s}": r["success"] for s, r in final.items()}
     for column, template in GROUPS.items():
         rates = [r["success"] for s, r in final.items() if Skill.from_text(s).template == template]
@@ -209,21 +252,21 @@ def _row(
     return row
 
 
-def summarise(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def summarise(rows: list[Row]) -> list[Row]:
     """Per arm (curriculum and variant) over its seeds: mean, min and max of each group's final
     success, of the learned skills and of the task success; the mean library size per round."""
     out = []
     for arm in dict.fromkeys(r.get("arm", r["curriculum"]) for r in rows):
         mine = [r for r in rows if r.get("arm", r["curriculum"]) == arm]
-        entry: dict[str, Any] = {"curriculum": arm, "seeds": len(mine)}
+        entry: Row = {"curriculum": arm, "seeds": len(mine)}
         for column in [*GROUPS, "learned", "task_success"]:
-            values = [float(r[column]) for r in mine if r.get(column) is not None]
+            values = [float(v) for r in mine if isinstance(v := r.get(column), int | float)]
             entry[column] = (
                 {"mean": round(float(np.mean(values)), 4), "min": min(values), "max": max(values)}
                 if values
                 else None
             )
-        sizes = [r["library_size"] for r in mine]
+        sizes = [_numbers(r["library_size"]) for r in mine]
         rounds = min(len(s) for s in sizes)
         entry["library_size"] = [
             round(float(np.mean([s[i] for s in sizes])), 2) for i in range(rounds)
@@ -232,20 +275,27 @@ def summarise(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
-def _summary_markdown(table: dict[str, Any]) -> str:
+def _numbers(value: Json) -> list[float]:
+    assert isinstance(value, list), value
+    return [float(v) for v in value if isinstance(v, int | float)]
+
+
+def _spread(value: Json) -> str:
+    """A summary cell: "mean (min-max)", or "-" where no seed had a value."""
+    if not isinstance(value, dict):
+        return "-"
+    return f"{value['mean']:.2f} ({value['min']:.2f}-{value['max']:.2f})"
+
+
+def _summary_markdown(table: Comparison) -> str:
     columns = [*GROUPS, "learned", "task_success"]
     lines = [
         "| curriculum | seeds | " + " | ".join(columns) + " | library size per round |",
         "|" + "---|" * (len(columns) + 3),
     ]
     for entry in table["summary"]:
-        cells = [
-            "-"
-            if entry[c] is None
-            else f"{entry[c]['mean']:.2f} ({entry[c]['min']:.2f}-{entry[c]['max']:.2f})"
-            for c in columns
-        ]
-        sizes = " ".join(f"{v:g}" for v in entry["library_size"]) or "-"
+        cells = [_spread(entry[c]) for c in columns]
+        sizes = " ".join(f"{v:g}" for v in _numbers(entry["library_size"])) or "-"
         lines.append(
             f"| {entry['curriculum']} | {entry['seeds']} | {' | '.join(cells)} | {sizes} |"
         )

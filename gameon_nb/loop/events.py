@@ -17,7 +17,13 @@ import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar, TypeVar, cast
+
+from gameon_nb import records
+from gameon_nb.loop.summaries import JudgedExecution, StageSummary
+from gameon_nb.records import JsonObject
+from gameon_nb.skills.results import SkillResult
+from gameon_nb.skills.retrieval import Retrieval
 
 __all__ = [
     "EVENT_TYPES",
@@ -48,8 +54,13 @@ class Event:
     stage: str = ""
     time: float = field(default_factory=time.time)
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> JsonObject:
         return {"kind": self.kind, **dataclasses.asdict(self)}
+
+    @classmethod
+    def from_fields(cls, **fields: Any) -> Event:
+        """The event of a log line's fields (those of records nested in it as JSON)."""
+        return cls(**fields)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -63,7 +74,7 @@ class StageStarted(Event):
 class StageFinished(Event):
     kind: ClassVar[str] = "stage_finished"
     seconds: float = 0.0
-    summary: dict[str, Any] = field(default_factory=dict)
+    summary: StageSummary = field(default_factory=lambda: cast(StageSummary, {}))
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -93,12 +104,17 @@ class TaskDecomposed(Event):
 class SkillsRetrieved(Event):
     kind: ClassVar[str] = "skills_retrieved"
     steps: list[str]
-    retrievals: list[dict[str, Any]]
-    """One `Retrieval.to_json()` per step."""
+    retrievals: list[Retrieval]
+    """One per step."""
     plan: list[str]
     """The skill sequence that will be executed."""
     missing: list[str] = field(default_factory=list)
     """Steps no known skill matched: missing-skill requests."""
+
+    @classmethod
+    def from_fields(cls, **fields: Any) -> Event:
+        retrievals = [records.from_json(Retrieval, r) for r in fields.pop("retrievals")]
+        return cls(retrievals=retrievals, **fields)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -123,9 +139,7 @@ class JudgeAgreement(Event):
     agree: int
     """Verdicts of the configured backend itself (no fallback) that equal the ground truth."""
     backend: str
-    verdicts: list[dict[str, Any]] = field(default_factory=list)
-    """{"episode", "segment" (None: the task), "skill", "truth", "verdict", "reasoning",
-    "backend", "fallback"}."""
+    verdicts: list[JudgedExecution] = field(default_factory=list)
     fallbacks: int = 0
     """Verdicts the scripted judge gave in the backend's place (it reads the ground truth, so
     they say nothing of the backend and are left out of the agreement)."""
@@ -152,15 +166,14 @@ class TrainingProgress(Event):
 @dataclass(frozen=True, kw_only=True)
 class Evaluated(Event):
     kind: ClassVar[str] = "evaluated"
-    results: dict[str, dict[str, Any]]
-    """Skill text -> {"success", "successes", "episodes", "ci95"}."""
+    results: dict[str, SkillResult]
 
 
 @dataclass(frozen=True, kw_only=True)
 class ProgressAnalysed(Event):
     kind: ClassVar[str] = "analysed"
     skill: str
-    verdict: dict[str, Any]
+    verdict: JsonObject
     """`ProgressVerdict.to_json()`."""
 
 
@@ -216,12 +229,12 @@ EVENT_TYPES: dict[str, type[Event]] = {
 E = TypeVar("E", bound=Event)
 
 
-def from_json(data: dict[str, Any]) -> Event:
+def from_json(data: JsonObject) -> Event:
     """The typed event of one log line; an unknown kind is an error naming the known ones."""
     kind = data.get("kind")
     if kind not in EVENT_TYPES:
         raise ValueError(f"unknown event kind {kind!r}; known: {sorted(EVENT_TYPES)}")
-    return EVENT_TYPES[kind](**{k: v for k, v in data.items() if k != "kind"})
+    return EVENT_TYPES[str(kind)].from_fields(**{k: v for k, v in data.items() if k != "kind"})
 
 
 class EventLog:

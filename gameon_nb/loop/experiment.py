@@ -46,6 +46,21 @@ from gameon_nb.learner.trainer import Learner
 from gameon_nb.loop import events as ev
 from gameon_nb.loop.collect import CollectJob, collect, waves
 from gameon_nb.loop.curricula import CurriculumContext, get_curriculum
+from gameon_nb.loop.summaries import (
+    AnalyseSummary,
+    CollectSummary,
+    DecomposeSummary,
+    EvaluateSummary,
+    GrowSummary,
+    JudgedExecution,
+    JudgeSummary,
+    ProposeSummary,
+    RetrieveSummary,
+    SetupSummary,
+    StageSummary,
+    TaskOutcome,
+    TrainSummary,
+)
 from gameon_nb.loop.tensorboard import TensorBoardSink, open_sink
 from gameon_nb.records import to_json
 from gameon_nb.run.dir import RunDir, RunLock
@@ -60,6 +75,7 @@ from gameon_nb.run.state import (
 )
 from gameon_nb.sim.env import StackingEnv, make_env
 from gameon_nb.skills.library import SkillLibrary
+from gameon_nb.skills.results import GrowthEvidence, SeenEpisode, SkillResult
 from gameon_nb.skills.skill import Skill, UnknownSkillError
 from gameon_nb.streams import (
     COLLECT_ACT,
@@ -219,7 +235,7 @@ class Experiment:
 
     # -- running -------------------------------------------------------------------------------
 
-    def step(self) -> dict[str, Any]:
+    def step(self) -> StageSummary:
         """Run the next stage and return its summary (also in the stage_finished event)."""
         stage = self.next_stage
         if self.read_only:
@@ -231,7 +247,7 @@ class Experiment:
         self.rundir.save_state(self.state)
         self._emit(ev.StageStarted(round=self.round, stage=stage, resumed=resumed))
         started = time.perf_counter()
-        summary: dict[str, Any] = getattr(self, f"_{stage}")()
+        summary: StageSummary = getattr(self, f"_{stage}")()
         seconds = round(time.perf_counter() - started, 2)
         self._emit(
             ev.StageFinished(round=self.round, stage=stage, seconds=seconds, summary=summary)
@@ -306,18 +322,18 @@ class Experiment:
 
     # -- setup ---------------------------------------------------------------------------------
 
-    def _setup(self) -> dict[str, Any]:
+    def _setup(self) -> SetupSummary:
         cfg = self.config
         stats = bootstrap(self.rundir.root, cfg, progress=self.progress)
         train = self._train_to(cfg.loop.pretrain_steps)
         evaluation = self._evaluate()
-        return {"bootstrap": stats, "train": train, "evaluation": evaluation} | {
-            "library_size": self.library_size()
-        }
+        return SetupSummary(
+            bootstrap=stats, train=train, evaluation=evaluation, library_size=self.library_size()
+        )
 
     # -- the stages of a round -----------------------------------------------------------------
 
-    def _propose(self) -> dict[str, Any]:
+    def _propose(self) -> ProposeSummary:
         choice = get_curriculum(self.config.loop.curriculum)(self.curriculum_context())
         image = self.rundir.image(f"round-{self.round:03d}-scene.png")
         image.parent.mkdir(parents=True, exist_ok=True)
@@ -330,9 +346,9 @@ class Experiment:
             image=str(image.relative_to(self.rundir.root)), calls=choice.calls,
         )  # fmt: skip
         self._emit(event)
-        return {"task": choice.task, "backend": choice.backend, "fallback": choice.fallback}
+        return ProposeSummary(task=choice.task, backend=choice.backend, fallback=choice.fallback)
 
-    def _decompose(self) -> dict[str, Any]:
+    def _decompose(self) -> DecomposeSummary:
         task, given = self.this_round.task, self.this_round.steps
         if given is not None:  # the curriculum chose the steps itself
             retriever = self.experimenter.retriever(self.library)
@@ -353,9 +369,9 @@ class Experiment:
                 calls=record.calls,
             )
         )  # fmt: skip
-        return {"steps": record.steps, "backend": record.backend}
+        return DecomposeSummary(steps=record.steps, backend=record.backend)
 
-    def _retrieve(self) -> dict[str, Any]:
+    def _retrieve(self) -> RetrieveSummary:
         this, record = self.this_round, self.this_round.decomposition
         assert record is not None, "retrieve runs after decompose"
         plan, missing = [], []
@@ -371,10 +387,10 @@ class Experiment:
         self._emit(
             ev.SkillsRetrieved(
                 round=self.round, stage="retrieve", steps=record.steps,
-                retrievals=[r.to_json() for r in record.retrievals], plan=plan, missing=missing,
+                retrievals=record.retrievals, plan=plan, missing=missing,
             )
         )  # fmt: skip
-        return {"plan": plan, "missing": missing, "task_skill": this.task_skill}
+        return RetrieveSummary(plan=plan, missing=missing, task_skill=this.task_skill)
 
     def task_skill(self, task: str, chain: bool = False) -> str | None:
         """The known skill a task names (its predicate is the task's outcome), or None.
@@ -408,11 +424,11 @@ class Experiment:
         out = {}
         for i in self.store.ids():
             meta = self.store.meta(i)
-            if meta["round"] == round and meta.get("job") is not None:
-                out[int(meta["job"])] = i
+            if meta["round"] == round and (job := meta.get("job")) is not None:
+                out[job] = i
         return out
 
-    def _collect(self) -> dict[str, Any]:
+    def _collect(self) -> CollectSummary:
         jobs = self.jobs()
         done = self.round_episodes()
         todo = {j.index for j in jobs if j.index not in done}
@@ -439,25 +455,25 @@ class Experiment:
             )  # fmt: skip
         collected = self.round_episodes()
         self.this_round.episodes = [collected[j] for j in sorted(collected)]
-        outcome = self.task_outcome()
-        return {"episodes": len(collected), "skipped": len(jobs) - len(todo)} | {
-            "task_success": outcome["rate"]
-        }
+        return CollectSummary(
+            episodes=len(collected), skipped=len(jobs) - len(todo),
+            task_success=self.task_outcome()["rate"],
+        )  # fmt: skip
 
-    def task_outcome(self, round: int | None = None) -> dict[str, Any]:
-        """{"task", "skill", "successes", "episodes", "rate"} of a round's task (rate None when
-        nothing was collected), from the outcome stored on each of its episodes."""
+    def task_outcome(self, round: int | None = None) -> TaskOutcome:
+        """How often a round's task came true, from the outcome stored on each of its
+        episodes."""
         round = self.round if round is None else round
         metas = [self.store.meta(i) for i in self.round_episodes(round).values()]
-        known = [m["task_success"] for m in metas if m.get("task_success") is not None]
+        known = [k for m in metas if (k := m.get("task_success")) is not None]
         task = metas[0]["task"] if metas else self.this_round.task
         skill = metas[0].get("task_skill") if metas else self.this_round.task_skill
-        return {"task": task, "skill": skill, "successes": int(sum(known))} | {
-            "episodes": len(known),
-            "rate": round_or_none(sum(known) / len(known) if known else None),
-        }
+        return TaskOutcome(
+            task=task, skill=skill, successes=int(sum(known)), episodes=len(known),
+            rate=round_or_none(sum(known) / len(known) if known else None),
+        )  # fmt: skip
 
-    def _judge(self) -> dict[str, Any]:
+    def _judge(self) -> JudgeSummary:
         """Ground truth of every executed skill and task; the judge's verdict on a sample of
         them, or on all of them when the loop acts on the judge's word (loop.outcome_source)."""
         loop = self.config.loop
@@ -466,7 +482,7 @@ class Experiment:
         rng = stream(self.config.seed, self.round, JUDGE_SAMPLE)
         outcomes: dict[str, list[bool]] = {}  # skill -> the loop's word per execution
         tasks: list[bool] = []
-        verdicts: list[dict[str, Any]] = []
+        verdicts: list[JudgedExecution] = []
         agree = 0
 
         def judged(episode_id: int, segment: int | None, skill: str, truth: bool) -> bool:
@@ -478,10 +494,12 @@ class Experiment:
             verdict = self.experimenter.judge_success(JudgeContext(skill, frames, truth))
             agree += verdict.success == truth and not verdict.fallback
             verdicts.append(
-                {"episode": episode_id, "segment": segment, "skill": skill, "truth": truth}
-                | {"verdict": verdict.success, "reasoning": verdict.reasoning}
-                | {"backend": verdict.backend, "fallback": verdict.fallback}
-            )
+                JudgedExecution(
+                    episode=episode_id, segment=segment, skill=skill, truth=truth,
+                    verdict=verdict.success, reasoning=verdict.reasoning,
+                    backend=verdict.backend, fallback=verdict.fallback,
+                )
+            )  # fmt: skip
             return verdict.success if by_judge else truth
 
         for episode_id in self.this_round.episodes:
@@ -521,14 +539,12 @@ class Experiment:
                 )
             )  # fmt: skip
         self.this_round.outcomes = by_skill
-        return {"judged": event.judged, "fallbacks": event.fallbacks} | {
-            "agreement": event.agreement,
-            "outcomes": by_skill,
-            "source": loop.outcome_source,
-            "task_success": rate,
-        }
+        return JudgeSummary(
+            judged=event.judged, fallbacks=event.fallbacks, agreement=event.agreement,
+            outcomes=by_skill, source=loop.outcome_source, task_success=rate,
+        )  # fmt: skip
 
-    def _train_to(self, steps: int) -> dict[str, Any]:
+    def _train_to(self, steps: int) -> TrainSummary:
         """`steps` updates from where this round's training began, checkpointed for resumes."""
         learner = self.learner
         name = f"train-{self.round:03d}"
@@ -556,12 +572,17 @@ class Experiment:
         learner.save(self.rundir.checkpoint("latest"))
         learner.save(self.rundir.checkpoint(f"round-{self.round:03d}"))
         partial.unlink(missing_ok=True)
-        last = rows[-1] if rows else {}
-        return {"steps": learner.step, "rows": data.rows} | {
-            k: round(v, 4) for k, v in last.items() if k in ("critic_loss", "bc_loss", "q_data")
-        }
+        summary = TrainSummary(steps=learner.step, rows=data.rows)
+        if rows:
+            last = rows[-1]
+            summary |= {
+                "critic_loss": round(last["critic_loss"], 4),
+                "bc_loss": round(last["bc_loss"], 4),
+                "q_data": round(last["q_data"], 4),
+            }
+        return summary
 
-    def _train(self) -> dict[str, Any]:
+    def _train(self) -> TrainSummary:
         return self._train_to(self.config.loop.train_steps)
 
     def eval_skills(self) -> list[str]:
@@ -592,13 +613,13 @@ class Experiment:
             if t not in full and self.library[t].reward_steps > 0
         ]
 
-    def _evaluate(self) -> dict[str, Any]:
+    def _evaluate(self) -> EvaluateSummary:
         cfg, loop = self.config, self.config.loop
         policy = self.learner.policy(seed=stream_seed(cfg.seed, self.round, EVALUATE_ACT))
         by_judge = loop.outcome_source == "judge" and self.round > 0
         views = set(self.library.candidates()) if by_judge else set()
 
-        def evaluate(skills: list[str], episodes: int, first: int = 0) -> dict[str, Any]:
+        def evaluate(skills: list[str], episodes: int, first: int = 0) -> dict[str, SkillResult]:
             return evaluate_skills(
                 policy, skills, cfg.sim, episodes=episodes, envs=cfg.learner.eval_envs,
                 seed=cfg.seed, stop_on_success=cfg.learner.eval_stop_on_success,
@@ -612,7 +633,8 @@ class Experiment:
         if promising and screen < loop.eval_episodes:
             rest = evaluate(promising, loop.eval_episodes - screen, first=screen)
             screened |= {t: merge_results(screened[t], rest[t]) for t in promising}
-        results |= {t: r | {"screened": t not in promising} for t, r in screened.items()}
+        for text, result in screened.items():
+            results[text] = result | {"screened": text not in promising}
         evidence = {}
         for text, result in results.items():
             seen = result.pop("views", None)
@@ -625,14 +647,13 @@ class Experiment:
         self.rundir.write_json(self.rundir.evaluation(self.round), results)
         self._emit(ev.Evaluated(round=self.round, stage="evaluate", results=results))
         rates = [r["success"] for r in results.values()]
-        return {
-            "skills": len(results),
-            "screened": len(screened),
-            "mean_success": round(float(np.mean(rates)), 4) if rates else None,
-            "judged_for_growth": len(evidence),
-        }
+        return EvaluateSummary(
+            skills=len(results), screened=len(screened),
+            mean_success=round(float(np.mean(rates)), 4) if rates else None,
+            judged_for_growth=len(evidence),
+        )  # fmt: skip
 
-    def _judge_evaluation(self, skill: str, seen: list[dict[str, Any]]) -> dict[str, Any]:
+    def _judge_evaluation(self, skill: str, seen: list[SeenEpisode]) -> GrowthEvidence:
         """The judge's verdicts on a candidate's evaluation episodes (first and last frame):
         the evidence for growth when the loop acts on the judge's word."""
         verdicts = [
@@ -642,14 +663,12 @@ class Experiment:
         own = [
             (v.success, s["truth"]) for v, s in zip(verdicts, seen, strict=True) if not v.fallback
         ]
-        return {
-            "success": sum(v.success for v in verdicts) / len(verdicts),
-            "episodes": len(verdicts),
-            "fallbacks": len(verdicts) - len(own),
-            "agree": sum(a == b for a, b in own),
-        }
+        return GrowthEvidence(
+            success=sum(v.success for v in verdicts) / len(verdicts), episodes=len(verdicts),
+            fallbacks=len(verdicts) - len(own), agree=sum(a == b for a, b in own),
+        )  # fmt: skip
 
-    def _analyse(self) -> dict[str, Any]:
+    def _analyse(self) -> AnalyseSummary:
         analysed = {}
         for text in self.library.known():
             record = self.library[text]
@@ -668,9 +687,9 @@ class Experiment:
                 )
             )
         self.this_round.analysis = analysed
-        return {"analysed": len(analysed)}
+        return AnalyseSummary(analysed=len(analysed))
 
-    def _grow(self) -> dict[str, Any]:
+    def _grow(self) -> GrowSummary:
         loop = self.config.loop
         analysis = self.this_round.analysis
         added = []
@@ -715,7 +734,7 @@ class Experiment:
             state.stopped = "every target converged in two consecutive rounds"
         if state.stopped:
             self._emit(ev.RunStopped(round=self.round, stage="grow", reason=state.stopped))
-        return {"added": added, "stopped": state.stopped, "library_size": self.library_size()}
+        return GrowSummary(added=added, stopped=state.stopped, library_size=self.library_size())
 
     def library_size(self) -> int:
         """Skills in the library: the base ones and those learned (candidates are not in it)."""

@@ -21,9 +21,10 @@ import shutil
 import warnings
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from gameon_nb.loop import events as ev
+from gameon_nb.loop.summaries import CollectSummary, GrowSummary, SetupSummary
 
 __all__ = ["TensorBoardSink", "available", "rebuild", "scalars"]
 
@@ -54,11 +55,14 @@ def scalars(event: ev.Event) -> Iterator[Scalar]:
         if rates:
             yield "round/mean_success", sum(rates) / len(rates), event.round
     elif isinstance(event, ev.StageFinished):
-        summary = event.summary
-        if event.stage == "collect" and summary.get("task_success") is not None:
-            yield "round/task_success", float(summary["task_success"]), event.round
-        if event.stage in ("setup", "grow") and "library_size" in summary:
-            yield "round/library_size", float(summary["library_size"]), event.round
+        if event.stage == "collect":
+            rate = cast(CollectSummary, event.summary).get("task_success")
+            if rate is not None:
+                yield "round/task_success", float(rate), event.round
+        if event.stage in ("setup", "grow"):
+            size = cast(SetupSummary | GrowSummary, event.summary).get("library_size")
+            if size is not None:  # older logs lack it
+                yield "round/library_size", float(size), event.round
 
 
 class TensorBoardSink:

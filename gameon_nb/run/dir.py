@@ -30,7 +30,7 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, TypedDict
 
 from gameon_nb.atomic import atomic_write_text
 from gameon_nb.config import ConfigError, RunConfig, from_dict, override, to_dict
@@ -39,6 +39,7 @@ from gameon_nb.run.state import RunState, RunStateError
 if TYPE_CHECKING:  # imported where used: data/ and skills/ sit on this layer, not below it
     from gameon_nb.data.store import EpisodeStore
     from gameon_nb.skills.library import SkillLibrary
+    from gameon_nb.skills.results import SkillResult
 
 __all__ = ["CompareDir", "RunDir", "RunLock", "RunLockedError", "RunStateError"]
 
@@ -62,6 +63,15 @@ def _command_line(limit: int = 160) -> str:
     return line if len(line) <= limit else line[: limit - 3] + "..."
 
 
+class LockHolder(TypedDict, total=False):
+    """What `.lock` says of its holder (as written; a damaged file may lack a key)."""
+
+    pid: int
+    command: str
+    since: str
+    """When it took the lock, ISO 8601 with the zone."""
+
+
 class RunLock:
     """The advisory lock that makes one process the writer of a run directory (see above).
 
@@ -74,10 +84,10 @@ class RunLock:
         self.path = self.root / ".lock"
         self._held = False
 
-    def holder(self) -> dict[str, Any] | None:
+    def holder(self) -> LockHolder | None:
         """{"pid", "command", "since"} of the process named in `.lock` (None: none written)."""
         try:
-            data = json.loads(self.path.read_text())
+            data: LockHolder = json.loads(self.path.read_text())
         except (OSError, json.JSONDecodeError):
             return None
         return data if isinstance(data, dict) else None
@@ -109,7 +119,7 @@ class RunLock:
         handle.truncate(0)
         command = _command_line()
         since = datetime.datetime.now().astimezone().isoformat(timespec="seconds")
-        handle.write(json.dumps({"pid": os.getpid(), "command": command, "since": since}))
+        handle.write(json.dumps(LockHolder(pid=os.getpid(), command=command, since=since)))
         handle.flush()
         _HELD[key] = (handle, 1)
         self._held = True
@@ -269,10 +279,13 @@ class RunDir:
     def save_state(self, state: RunState) -> None:
         state.save(self.state_path)
 
-    def latest_evaluation(self) -> dict[str, dict[str, Any]] | None:
+    def latest_evaluation(self) -> dict[str, SkillResult] | None:
         """The newest evaluations/round-NNN.json (None before the first evaluation)."""
         found = sorted(self.evaluation(0).parent.glob("round-*.json"))
-        return json.loads(found[-1].read_text()) if found else None
+        if not found:
+            return None
+        results: dict[str, SkillResult] = json.loads(found[-1].read_text())
+        return results
 
     def write_json(self, path: Path, data: Any) -> None:
         atomic_write_text(path, json.dumps(data, indent=1))

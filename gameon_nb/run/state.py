@@ -19,11 +19,11 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from gameon_nb.atomic import atomic_write_text
 from gameon_nb.experimenter.decisions import ProgressVerdict
-from gameon_nb.records import RecordError, from_json, to_json
+from gameon_nb.records import JsonObject, RecordError, from_json, to_json
+from gameon_nb.skills.results import SkillResult
 from gameon_nb.skills.retrieval import Retrieval
 
 __all__ = [
@@ -178,16 +178,16 @@ class RunStatus:
     stopped: str | None
     episodes: int
     library: dict[str, LibraryEntry]
-    latest_evaluation: dict[str, dict[str, Any]] | None
+    latest_evaluation: dict[str, SkillResult] | None
     """The latest evaluations/round-NNN.json: skill -> success, episodes, ci95, ..."""
     requests: dict[str, int]
     curriculum: str
     task_counts: dict[str, int]
     rounds: list[RoundRow]
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> JsonObject:
         return to_json(self)  # type: ignore[no-any-return]
 
-    def _repr_json_(self) -> dict[str, Any]:
+    def _repr_json_(self) -> JsonObject:
         """Shown as a collapsible JSON tree in JupyterLab."""
         return self.to_json()

@@ -11,7 +11,7 @@ the template's colour tuples, so every colour combination is measured.
 from __future__ import annotations
 
 import warnings
-from typing import Any
+from typing import Literal, TypedDict
 
 from gymnasium.utils.env_checker import check_env
 from tqdm.auto import tqdm
@@ -22,7 +22,14 @@ from gameon_nb.sim.env import make_env
 from gameon_nb.sim.gl import RenderingUnavailableError
 from gameon_nb.sim.templates import TEMPLATES
 
-__all__ = ["TARGETS", "check_domain", "check_gymnasium", "scripted_success"]
+__all__ = [
+    "TARGETS",
+    "DomainReport",
+    "ScriptedSuccess",
+    "check_domain",
+    "check_gymnasium",
+    "scripted_success",
+]
 
 TARGETS = {
     "open": 0.95,
@@ -37,17 +44,39 @@ TARGETS = {
 """Least scripted success rate per template for the domain to count as working."""
 
 
+class ScriptedSuccess(TypedDict):
+    """One template's scripted controller over seeded resets."""
+
+    success: float
+    episodes: int
+    target: float
+    meets_target: bool
+    by_colour: dict[str, float]
+    """Success per colour tuple ("red/blue"; "-" for a template without colours)."""
+
+
+DomainReport = TypedDict(
+    "DomainReport",
+    {
+        "check_env": Literal["pass", "fail"],
+        "check_env_detail": dict[str, str],
+        "resets": int,
+        "templates": dict[str, ScriptedSuccess],
+        "pass": bool,
+    },
+)
+"""What `gameon check-env --json` prints; "pass": check_env passed and every template met its
+target."""
+
+
 def check_gymnasium(pixels: bool = True) -> dict[str, str]:
     """Run Gymnasium's `check_env` on the state env and, if `pixels`, on the pixel env, both
     rendering; with `pixels` off nothing is rendered (the state env's render check is skipped).
 
     A rendering failure is a "fail: ..." result: pixels were asked for and do not work."""
     results: dict[str, str] = {}
-    configs: dict[str, dict[str, Any]] = {"state": {}, "pixels": {"pixels": True}}
-    if not pixels:
-        del configs["pixels"]
-    for name, fields in configs.items():
-        env = make_env(render_mode="rgb_array" if pixels else None, **fields)
+    for name in ("state", "pixels") if pixels else ("state",):
+        env = make_env(render_mode="rgb_array" if pixels else None, pixels=name == "pixels")
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")  # check_env warns, it does not fail, on style
@@ -62,7 +91,7 @@ def check_gymnasium(pixels: bool = True) -> dict[str, str]:
 
 def scripted_success(
     template: str, resets: int, config: SimConfig | None = None, progress: bool = True
-) -> dict[str, Any]:
+) -> ScriptedSuccess:
     """Success rate of `template`'s scripted controller over `resets` seeded episodes."""
     t = TEMPLATES[template]
     env = make_env(config)
@@ -78,16 +107,16 @@ def scripted_success(
     env.close()
     outcomes = [ok for oks in by_colour.values() for ok in oks]
     success = sum(outcomes) / len(outcomes)
-    return {
-        "success": success,
-        "episodes": len(outcomes),
-        "target": TARGETS[template],
-        "meets_target": success >= TARGETS[template],
-        "by_colour": {k: sum(v) / len(v) for k, v in by_colour.items() if v},
-    }
+    return ScriptedSuccess(
+        success=success,
+        episodes=len(outcomes),
+        target=TARGETS[template],
+        meets_target=success >= TARGETS[template],
+        by_colour={k: sum(v) / len(v) for k, v in by_colour.items() if v},
+    )
 
 
-def check_domain(resets: int = 100, pixels: bool = True, progress: bool = True) -> dict[str, Any]:
+def check_domain(resets: int = 100, pixels: bool = True, progress: bool = True) -> DomainReport:
     """Gymnasium's checks and the scripted success of every template; see the module docstring."""
     gym_results = check_gymnasium(pixels)
     templates = {name: scripted_success(name, resets, progress=progress) for name in TEMPLATES}

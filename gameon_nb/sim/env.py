@@ -13,7 +13,7 @@ opens. Observations hold `proprio`, `objects` and, with pixels on, one image per
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from importlib import resources
 from typing import Any
 
@@ -22,6 +22,7 @@ import numpy as np
 import numpy.typing as npt
 
 from gameon_nb.config import SimConfig, from_dict, to_dict
+from gameon_nb.records import JsonObject
 from gameon_nb.sim.render import FrameRenderer, mujoco
 from gameon_nb.sim.scene import COLOURS, FINGER_TRAVEL, SceneIndex, SceneState
 
@@ -65,12 +66,12 @@ class StackingEnv(gym.Env[Obs, npt.NDArray[np.float32]]):
 
     def __init__(
         self,
-        config: SimConfig | dict[str, Any] | None = None,
+        config: SimConfig | JsonObject | None = None,
         render_mode: str | None = None,
         reward_fn: Callable[[SceneState], Any] | None = None,
     ) -> None:
-        if isinstance(config, dict):  # from a serialised EnvSpec (a Minari dataset's env)
-            config = from_dict(SimConfig, config)
+        if isinstance(config, Mapping):  # from a serialised EnvSpec (a Minari dataset's env)
+            config = from_dict(SimConfig, dict(config))
         self.config = config = config or SimConfig()
         if render_mode not in (None, "rgb_array"):
             raise ValueError(f"render_mode must be None or 'rgb_array', got {render_mode!r}")

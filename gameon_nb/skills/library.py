@@ -15,9 +15,10 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Literal
 
 from gameon_nb.atomic import atomic_write_text
+from gameon_nb.records import JsonObject
 from gameon_nb.skills.skill import Skill, UnknownSkillError, all_skills
 
 if TYPE_CHECKING:
@@ -110,7 +111,7 @@ class SkillLibrary:
             raise ValueError(f"{text!r} is {record.status}, not a candidate")
         record.status, record.round_added = "learned", round
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> JsonObject:
         return {"format": FORMAT, "skills": [asdict(r) for r in self.records.values()]}
 
     def save(self, path: Path) -> None:

@@ -23,12 +23,13 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TypedDict
 
 import numpy as np
 import numpy.typing as npt
 
 from gameon_nb.atomic import atomic_write_with
+from gameon_nb.records import Json, JsonObject, to_json
 from gameon_nb.sim.scene import COLOURS
 from gameon_nb.sim.templates import TEMPLATES
 from gameon_nb.skills.skill import Skill
@@ -38,6 +39,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "EXEMPLARS",
+    "Candidate",
     "Embedder",
     "LibraryRetrieval",
     "MiniLMEmbedder",
@@ -203,6 +205,14 @@ def parse_colours(text: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
     return colours, others
 
 
+class Candidate(TypedDict):
+    """A skill a text may mean, with its score (cosine similarity; 1.0 for the exact text)."""
+
+    skill: str
+    score: float
+    in_library: bool
+
+
 @dataclass(frozen=True)
 class Retrieval:
     """The answer for one text: a skill, or None with the reason and the best candidates."""
@@ -210,16 +220,16 @@ class Retrieval:
     text: str
     skill: str | None
     score: float
-    candidates: list[dict[str, Any]] = field(default_factory=list)
-    """Up to three {"skill", "score", "in_library"}, best first, over every template."""
+    candidates: list[Candidate] = field(default_factory=list)
+    """Up to three, best first, over every template."""
     reason: str = ""
     """Why `skill` is None (empty when it is not)."""
     requested: str | None = None
     """A skill the text clearly asks for that is not in the library: a missing-skill request."""
 
-    def to_json(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"text": self.text, "skill": self.skill}
-        out |= {"score": round(self.score, 4), "candidates": self.candidates}
+    def to_json(self) -> JsonObject:
+        out: dict[str, Json] = {"text": self.text, "skill": self.skill}
+        out |= {"score": round(self.score, 4), "candidates": to_json(self.candidates)}
         if self.reason:
             out["reason"] = self.reason
         if self.requested:
@@ -257,7 +267,7 @@ class SkillRetriever:
             names = " and ".join(others)
             return Retrieval(text, None, 0.0, reason=f"no {names} block in the scene")
         scored = self._score_templates(clean, colours)
-        candidates = [
+        candidates: list[Candidate] = [
             {"skill": s, "score": round(v, 4), "in_library": s in self.skills}
             for s, v in scored[:3]
         ]

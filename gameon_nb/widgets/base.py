@@ -10,11 +10,14 @@ or any viewer without the widget manager falls back to the `text/html` beside it
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeAlias
 
 import anywidget
 
-__all__ = ["TwinWidget"]
+__all__ = ["MimeBundle", "TwinWidget"]
+
+MimeBundle: TypeAlias = tuple[dict[str, object], dict[str, object]]
+"""IPython's display pair: (mime type -> data, mime type -> metadata)."""
 
 
 class TwinWidget(anywidget.AnyWidget):
@@ -27,7 +30,7 @@ class TwinWidget(anywidget.AnyWidget):
     def _repr_html_(self) -> str:
         return self.to_html()
 
-    def _repr_mimebundle_(self, **kwargs: Any) -> tuple[dict[str, Any], dict[str, Any]] | None:
+    def _repr_mimebundle_(self, **kwargs: Any) -> MimeBundle | None:
         bundle = super()._repr_mimebundle_(**kwargs)
         if bundle is None:
             return None

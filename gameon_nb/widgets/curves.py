@@ -15,6 +15,7 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from gameon_nb.widgets.base import MimeBundle
 from gameon_nb.widgets.library_view import LibrarySource, load_library
 from gameon_nb.widgets.markup import BOX, escape
 from gameon_nb.widgets.svg import colour, dash, line_chart_svg, svg_img
@@ -232,7 +233,7 @@ class LearningCurves:
     def _repr_html_(self) -> str:
         return self.to_html()
 
-    def _repr_mimebundle_(self, **kwargs: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+    def _repr_mimebundle_(self, **kwargs: Any) -> MimeBundle:
         bundle = self.figure._repr_mimebundle_(**kwargs)
         data, metadata = bundle if isinstance(bundle, tuple) else (bundle, {})
         return {"text/plain": repr(self), **data, "text/html": self.to_html()}, metadata

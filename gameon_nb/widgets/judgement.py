@@ -128,13 +128,13 @@ def prepare_judgement(
 ) -> JudgementView:
     """Gather what a JudgementCard shows; explicit arguments override the verdict's fields."""
     judgement = as_judgement(verdict)
-    overrides: dict[str, Any] = {
-        "reasoning": reasoning,
-        "backend": backend,
-        "fallback": None if fallback is None else fallback_text(fallback),
-        "calls": calls,
-    }
-    judgement = replace(judgement, **{k: v for k, v in overrides.items() if v is not None})
+    judgement = replace(
+        judgement,
+        reasoning=judgement.reasoning if reasoning is None else reasoning,
+        backend=judgement.backend if backend is None else backend,
+        fallback=judgement.fallback if fallback is None else fallback_text(fallback),
+        calls=judgement.calls if calls is None else calls,
+    )
     if ground_truth is not None and not isinstance(ground_truth, (bool, np.bool_)):
         raise TypeError(f"ground_truth must be a bool or None, got {ground_truth!r}")
     images, mime = encode_any(frames, fmt, quality, progress)

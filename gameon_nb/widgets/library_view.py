@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 import traitlets as t
 
@@ -55,28 +55,39 @@ def load_library(source: LibrarySource) -> SkillLibrary:
     return SkillLibrary.load(path)
 
 
-def library_rows(library: SkillLibrary) -> list[dict[str, Any]]:
-    """One plain dict per skill, in library order: what the view and its twin show."""
+class LibraryRow(TypedDict):
+    """One skill as the view and its twin show it (the front end reads these keys)."""
+
+    skill: str
+    status: str
+    round_added: int | None
+    success: float | None
+    """The latest evaluated success."""
+    episodes: int | None
+    history: list[float]
+    """Evaluated success per evaluation, oldest first (at `rounds`)."""
+    rounds: list[int]
+    reward_steps: int
+
+
+def library_rows(library: SkillLibrary) -> list[LibraryRow]:
+    """One row per skill, in library order: what the view and its twin show."""
     return [
-        {
-            "skill": r.text,
-            "status": r.status,
-            "round_added": r.round_added,
-            "success": r.latest_success,
-            "episodes": int(r.success[-1]["episodes"]) if r.success else None,
-            "history": [float(s["rate"]) for s in r.success],
-            "rounds": [int(s["round"]) for s in r.success],
-            "reward_steps": r.reward_steps,
-        }
+        LibraryRow(
+            skill=r.text, status=r.status, round_added=r.round_added, success=r.latest_success,
+            episodes=int(r.success[-1]["episodes"]) if r.success else None,
+            history=[float(s["rate"]) for s in r.success],
+            rounds=[int(s["round"]) for s in r.success], reward_steps=r.reward_steps,
+        )
         for r in library.records.values()
-    ]
+    ]  # fmt: skip
 
 
 def _percent(rate: float | None) -> str:
     return "—" if rate is None else f"{100 * rate:.0f}%"
 
 
-def library_markup(rows: list[dict[str, Any]], source: str = "") -> str:
+def library_markup(rows: list[LibraryRow], source: str = "") -> str:
     """The static HTML of library rows (see `library_html`)."""
     cell = "padding:2px 8px;border-bottom:1px solid #eee;text-align:left"
     head = "".join(
@@ -133,7 +144,7 @@ class SkillLibraryView(TwinWidget):
     _esm = asset_path("skill_library.js")
     _css = asset_path("skill_library.css")
 
-    skills = t.List(t.Dict()).tag(sync=True)
+    skills: t.List[LibraryRow] = t.List(t.Dict()).tag(sync=True)  # type: ignore[assignment]
     """One row per skill (see `library_rows`)."""
     source = t.Unicode("").tag(sync=True)
     """The library.json shown, or '' for a library object."""

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, TypeAlias
+from typing import Any, TypeAlias, TypedDict
 
 import numpy as np
 import traitlets as t
@@ -90,6 +90,22 @@ def load_episode(source: EpisodeSource) -> Episode:
     return open_store(where).load(episode_id)
 
 
+class SegmentState(TypedDict):
+    """A segment in the viewer's synced state (what rollout.js reads)."""
+
+    skill: str
+    start: int
+    end: int
+    success: bool
+    verdict: bool | None
+    reasoning: str
+    backend: str
+    fallback: str
+    calls: int | None
+    agreement: str
+    rewards: list[float]
+
+
 @dataclass(frozen=True)
 class RolloutSegment:
     """One skill execution in an episode, as shown."""
@@ -107,24 +123,17 @@ class RolloutSegment:
     def agreement(self) -> str:
         return agreement(self.judgement.success, self.success)
 
-    def to_state(self) -> dict[str, Any]:
+    def to_state(self) -> SegmentState:
         """The segment as the front end reads it."""
-        return {
-            "skill": self.skill,
-            "start": self.start,
-            "end": self.end,
-            "success": self.success,
-            "verdict": self.judgement.success,
-            "reasoning": self.judgement.reasoning,
-            "backend": self.judgement.backend,
-            "fallback": self.judgement.fallback,
-            "calls": self.judgement.calls,
-            "agreement": self.agreement,
-            "rewards": list(self.rewards),
-        }
+        j = self.judgement
+        return SegmentState(
+            skill=self.skill, start=self.start, end=self.end, success=self.success,
+            verdict=j.success, reasoning=j.reasoning, backend=j.backend, fallback=j.fallback,
+            calls=j.calls, agreement=self.agreement, rewards=list(self.rewards),
+        )  # fmt: skip
 
     @classmethod
-    def from_state(cls, state: dict[str, Any]) -> RolloutSegment:
+    def from_state(cls, state: SegmentState) -> RolloutSegment:
         return cls(
             skill=state["skill"],
             start=state["start"],
@@ -398,7 +407,7 @@ class RolloutViewer(TwinWidget):
     speed = t.Float(1.0).tag(sync=True)
     width = t.Int(360).tag(sync=True)
     """Displayed width of the frame in CSS pixels."""
-    segments = t.List(t.Dict()).tag(sync=True)
+    segments: t.List[SegmentState] = t.List(t.Dict()).tag(sync=True)  # type: ignore[assignment]
 
     def __init__(
         self,

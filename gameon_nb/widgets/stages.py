@@ -17,11 +17,12 @@ import mimetypes
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol, TypeVar
+from typing import Any, Protocol, TypeVar, cast
 
 import numpy as np
 
 from gameon_nb.loop import events as ev
+from gameon_nb.loop.summaries import SetupSummary, StageSummary, TrainSummary
 from gameon_nb.run.dir import RunDir
 from gameon_nb.widgets.curves import LearningCurves, Series, curves_markup, metric_series
 from gameon_nb.widgets.encoding import data_uri
@@ -39,7 +40,7 @@ from gameon_nb.widgets.markup import (
     outcome_colour,
 )
 from gameon_nb.widgets.rollout import Rollout, RolloutViewer, prepare_rollout, rollout_markup
-from gameon_nb.widgets.verdicts import agreement
+from gameon_nb.widgets.verdicts import Judgement, agreement, fallback_text
 
 __all__ = [
     "RENDERERS",
@@ -106,25 +107,21 @@ class JudgementPart:
 
     skill: str
     frames: list[np.ndarray]
-    verdict: dict[str, Any]
+    verdict: Judgement
     ground_truth: bool
     labels: list[str]
 
-    def _kwargs(self) -> dict[str, Any]:
-        return {
-            "skill": self.skill,
-            "frames": self.frames,
-            "verdict": self.verdict,
-            "ground_truth": self.ground_truth,
-            "labels": self.labels,
-            "progress": False,
-        }
-
     def html(self) -> str:
-        return judgement_html(**self._kwargs())
+        return judgement_html(
+            self.skill, self.frames, self.verdict, self.ground_truth, labels=self.labels,
+            progress=False,
+        )  # fmt: skip
 
     def live(self) -> object:
-        return JudgementCard(**self._kwargs())
+        return JudgementCard(
+            self.skill, self.frames, self.verdict, self.ground_truth, labels=self.labels,
+            progress=False,
+        )  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -174,8 +171,9 @@ class StageRecord:
         return [e for e in self.events if isinstance(e, kind)]
 
     @property
-    def summary(self) -> dict[str, Any]:
-        return self.finished.summary if self.finished is not None else {}
+    def summary(self) -> StageSummary:
+        """What the stage returned (empty while it runs or when it was cut short)."""
+        return self.finished.summary if self.finished is not None else cast(StageSummary, {})
 
 
 def _root(run: RunDir | Path | str) -> RunDir:
@@ -293,17 +291,17 @@ Renderer = Callable[[Context, StageRecord], list[StagePart]]
 
 
 def _setup(ctx: Context, record: StageRecord) -> list[StagePart]:
-    summary = record.summary
-    boot, train = summary.get("bootstrap", {}), summary.get("train", {})
+    summary = cast(SetupSummary, record.summary)
+    boot, train = summary.get("bootstrap"), summary.get("train")
     lines = []
     if boot:
         lines.append(
-            f"bootstrap data: {boot.get('episodes', '?')} scripted episodes, "
-            f"{boot.get('steps', '?')} steps, skill success {_rate(boot.get('segment_success'))}"
+            f"bootstrap data: {boot['episodes']} scripted episodes, "
+            f"{boot['steps']} steps, skill success {_rate(boot['segment_success'])}"
         )
     if train:
         losses = ", ".join(f"{k} {v}" for k, v in train.items() if k not in ("steps", "rows"))
-        lines.append(f"pretraining: {train.get('steps', '?')} updates · {escape(losses)}")
+        lines.append(f"pretraining: {train['steps']} updates · {escape(losses)}")
     parts: list[StagePart] = [
         HtmlPart("".join(f"<div>{line}</div>" for line in lines) or "<i>no summary</i>")
     ]
@@ -363,17 +361,14 @@ def _retrieve(ctx: Context, record: StageRecord) -> list[StagePart]:
     e = found[-1]
     rows = []
     for step, r in zip(e.steps, e.retrievals, strict=True):
-        skill = r.get("skill")
         got = (
-            escape(skill)
-            if skill
+            escape(r.skill)
+            if r.skill
             else chip("missing skill", FAILURE, "gameon-missing")
-            + (f" <span style='color:#888'>{escape(r['reason'])}</span>" if r.get("reason") else "")
+            + (f" <span style='color:#888'>{escape(r.reason)}</span>" if r.reason else "")
         )
-        others = ", ".join(
-            f"{escape(c['skill'])} {c['score']:.2f}" for c in r.get("candidates", [])[:3]
-        )
-        rows.append([escape(step), got, f"{r.get('score', 0.0):.3f}", others])
+        others = ", ".join(f"{escape(c['skill'])} {c['score']:.2f}" for c in r.candidates[:3])
+        rows.append([escape(step), got, f"{r.score:.3f}", others])
     plan = " → ".join(escape(s) for s in e.plan) or "<i>nothing to execute</i>"
     return [
         HtmlPart(
@@ -482,20 +477,16 @@ def _judge(ctx: Context, record: StageRecord) -> list[StagePart]:
             segment = None if shown["segment"] is None else int(shown["segment"])
             frames, steps = episode.segment_frames(view, segment, ends_only=True)
             labels = [f"step {s}" for s in steps]
-            verdict = {
-                "success": shown["verdict"],
-                "reasoning": shown.get("reasoning", ""),
-                "backend": shown.get("backend", ""),
-                "fallback": shown.get("fallback"),
-            }
-            parts.append(
-                JudgementPart(shown["skill"], frames, verdict, bool(shown["truth"]), labels)
-            )
+            verdict = Judgement(
+                shown["verdict"], shown.get("reasoning", ""), shown.get("backend", ""),
+                fallback_text(shown.get("fallback")),
+            )  # fmt: skip
+            parts.append(JudgementPart(shown["skill"], frames, verdict, shown["truth"], labels))
     return parts
 
 
 def _train(ctx: Context, record: StageRecord) -> list[StagePart]:
-    summary = record.summary
+    summary = cast(TrainSummary, record.summary)
     metrics = [e.metrics for e in record.of(ev.TrainingProgress)]
     numbers = ", ".join(
         f"{k} {v}" for k, v in summary.items() if k not in ("steps", "rows") and v is not None

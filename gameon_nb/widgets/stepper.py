@@ -26,9 +26,10 @@ import traitlets as t
 
 from gameon_nb.loop import events as ev
 from gameon_nb.loop.experiment import STAGES, Experiment
+from gameon_nb.loop.summaries import StageSummary
 from gameon_nb.run.dir import RunDir
 from gameon_nb.widgets.assets import asset_path
-from gameon_nb.widgets.base import TwinWidget
+from gameon_nb.widgets.base import MimeBundle, TwinWidget
 from gameon_nb.widgets.markup import BOX, FAILURE, chip, escape
 from gameon_nb.widgets.stages import (
     SETUP,
@@ -322,7 +323,7 @@ class LoopStepper(ipywidgets.VBox):  # type: ignore[misc]
         here, there = ALL_STAGES.index(nxt), ALL_STAGES.index(stage)
         return list(ALL_STAGES[here : there + 1])
 
-    def _run_one(self, stage: str) -> dict[str, Any] | None:
+    def _run_one(self, stage: str) -> StageSummary | None:
         exp = self.experiment
         if exp.next_stage != stage:
             raise RuntimeError(
@@ -332,7 +333,7 @@ class LoopStepper(ipywidgets.VBox):  # type: ignore[misc]
         self.controls.error = ""
         before = exp.progress
         exp.progress = self.progress
-        summary: dict[str, Any] | None = None
+        summary: StageSummary | None = None
         failure: BaseException | None = None
         try:
             # Output swallows (and prints) what escapes its block, so catch inside it
@@ -378,7 +379,7 @@ class LoopStepper(ipywidgets.VBox):  # type: ignore[misc]
             if self.raise_errors:
                 raise
 
-    def _run(self, stages: list[str]) -> dict[str, Any] | None:
+    def _run(self, stages: list[str]) -> StageSummary | None:
         summary = None
         for i, stage in enumerate(stages):
             self.controls.queue = stages[i + 1 :]
@@ -392,20 +393,20 @@ class LoopStepper(ipywidgets.VBox):  # type: ignore[misc]
         self.controls.queue = []
         return summary
 
-    def step(self) -> dict[str, Any] | None:
+    def step(self) -> StageSummary | None:
         """Run the next stage; its summary, or None when it failed (the error is shown)."""
         if self.next_stage == "done":
             raise RuntimeError(f"the run in {self.experiment.rundir.root} is done")
         return self._run([self.next_stage])
 
-    def run_to(self, stage: str) -> dict[str, Any] | None:
+    def run_to(self, stage: str) -> StageSummary | None:
         """Run every stage from the next one up to `stage` (a click on its button)."""
         stages = self.plan(stage)
         if not stages:
             raise RuntimeError(f"the run in {self.experiment.rundir.root} is done")
         return self._run(stages)
 
-    def run_round(self) -> dict[str, Any] | None:
+    def run_round(self) -> StageSummary | None:
         """Run the rest of this round (setup first, if it has not run), as its button does."""
         if self.next_stage == SETUP and self.step() is None:
             return None
@@ -463,7 +464,7 @@ class LoopStepper(ipywidgets.VBox):  # type: ignore[misc]
     def _repr_html_(self) -> str:
         return self.to_html()
 
-    def _repr_mimebundle_(self, **kwargs: Any) -> tuple[dict[str, Any], dict[str, Any]] | None:
+    def _repr_mimebundle_(self, **kwargs: Any) -> MimeBundle | None:
         bundle = super()._repr_mimebundle_(**kwargs)
         if bundle is None:
             return None

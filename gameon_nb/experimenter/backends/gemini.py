@@ -12,7 +12,7 @@ SDK's default.
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from gameon_nb.config import ExperimenterConfig
 from gameon_nb.experimenter.backends._http import RETRY_STATUS, transient_transport_errors
@@ -28,6 +28,7 @@ from gameon_nb.experimenter.protocol import VLMRequest, VLMResponse
 
 if TYPE_CHECKING:
     from google import genai
+    from google.genai.types import GenerateContentResponse
 
 __all__ = ["GeminiVLM"]
 
@@ -112,7 +113,7 @@ class GeminiVLM:
             raise TransientVLMError(self._clean(f"{type(error).__name__}: {error}")) from None
         return self._read(response)
 
-    def _read(self, response: Any) -> VLMResponse:
+    def _read(self, response: GenerateContentResponse) -> VLMResponse:
         feedback = response.prompt_feedback
         if feedback is not None and feedback.block_reason is not None:
             raise VLMResponseError(f"the prompt was blocked ({feedback.block_reason})", "blocked")
@@ -128,11 +129,13 @@ class GeminiVLM:
         if not text.strip():
             raise VLMResponseError(f"the reply is empty (finish reason {finish})", "empty")
         usage = response.usage_metadata
-        tokens_in = (usage.prompt_token_count or 0) if usage else 0
-        tokens_out = (usage.candidates_token_count or 0) + (usage.thoughts_token_count or 0)
+        tokens_in = tokens_out = 0
+        if usage is not None:
+            tokens_in = usage.prompt_token_count or 0
+            tokens_out = (usage.candidates_token_count or 0) + (usage.thoughts_token_count or 0)
         return VLMResponse(
             text=text,
             tokens_in=tokens_in,
-            tokens_out=tokens_out if usage else 0,
+            tokens_out=tokens_out,
             model=response.model_version or self.model,
         )

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import base64
 import os
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from gameon_nb.config import ExperimenterConfig
 from gameon_nb.experimenter.backends._http import RETRY_STATUS
@@ -28,6 +28,8 @@ from gameon_nb.experimenter.protocol import VLMRequest, VLMResponse
 
 if TYPE_CHECKING:
     import openai
+    from openai.types.chat import ChatCompletion, ChatCompletionContentPartParam
+    from openai.types.shared_params import ResponseFormatJSONSchema
 
 __all__ = ["OpenAIVLM"]
 
@@ -73,7 +75,7 @@ class OpenAIVLM:
     def generate(self, request: VLMRequest) -> VLMResponse:
         import openai
 
-        content: list[dict[str, Any]] = [
+        content: list[ChatCompletionContentPartParam] = [
             {
                 "type": "image_url",
                 "image_url": {"url": "data:image/png;base64," + base64.b64encode(png).decode()},
@@ -81,7 +83,7 @@ class OpenAIVLM:
             for png in request.images
         ]
         content.append({"type": "text", "text": request.prompt})
-        response_format: Any = {
+        response_format: ResponseFormatJSONSchema = {
             "type": "json_schema",
             "json_schema": {
                 "name": request.schema.__name__,
@@ -92,7 +94,7 @@ class OpenAIVLM:
         try:
             completion = self._client.chat.completions.create(
                 model=self.model,
-                messages=[{"role": "user", "content": content}],  # type: ignore[list-item,misc]
+                messages=[{"role": "user", "content": content}],
                 response_format=response_format,
                 temperature=request.temperature,
                 max_completion_tokens=request.max_output_tokens,
@@ -113,7 +115,7 @@ class OpenAIVLM:
             raise VLMApiError(self._clean(f"unreadable server response: {error}")) from None
         return self._read(completion)
 
-    def _read(self, completion: Any) -> VLMResponse:
+    def _read(self, completion: ChatCompletion) -> VLMResponse:
         if not completion.choices:
             raise VLMResponseError("the reply has no choices", "empty")
         choice = completion.choices[0]

@@ -12,7 +12,6 @@ is a ReplayMissError, unless a fallback backend is named.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from gameon_nb.experimenter.errors import (
     BudgetExceededError,
@@ -23,7 +22,7 @@ from gameon_nb.experimenter.errors import (
     VLMResponseError,
     VLMTransportError,
 )
-from gameon_nb.experimenter.ledger import read_call_log
+from gameon_nb.experimenter.ledger import CallRecord, ErrorRecord, read_call_log
 from gameon_nb.experimenter.protocol import VLM, VLMRequest, VLMResponse, request_hash
 
 __all__ = ["ReplayVLM"]
@@ -41,9 +40,9 @@ class ReplayVLM:
         if not self.log.exists():
             raise ReplayMissError(f"no call log to replay at {self.log}")
         self.fallback = fallback
-        self._answers: dict[str, list[dict[str, Any]]] = {}
+        self._answers: dict[str, list[CallRecord]] = {}
         for record in read_call_log(self.log):
-            if record.get("kind") == "call" and record.get("request_hash"):
+            if record["kind"] == "call" and record.get("request_hash"):
                 self._answers.setdefault(record["request_hash"], []).append(record)
         self._served: dict[str, int] = {}
 
@@ -77,11 +76,13 @@ class ReplayVLM:
                 tokens_out=int(record.get("tokens_out") or 0),
                 model=str(record.get("response_model") or record.get("model") or self.model),
             )
-        raise _replayed_error(record.get("error") or {})
+        raise _replayed_error(record.get("error"))
 
 
-def _replayed_error(error: dict[str, Any]) -> VLMError:
+def _replayed_error(error: ErrorRecord | None) -> VLMError:
     """The recorded fault again, so the same handling follows."""
+    if error is None:
+        return VLMTransportError("replayed: no answer was recorded")
     message = f"replayed: {error.get('message', 'no answer was recorded')}"
     kind = error.get("type")
     if kind == "VLMResponseError":
