@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
@@ -95,3 +96,24 @@ def test_series_past_the_palette_get_their_own_line_style() -> None:
     assert len(set(style)) == 21, "two series drawn alike"
     assert style[0] == ("#1f77b4", None)
     assert style[10] == ("#1f77b4", "5 3")
+
+
+def _selectors(css: str) -> list[str]:
+    """Every selector of a stylesheet's rules (keyframe steps and comments left out)."""
+    css = re.sub(r"/\*.*?\*/", "", css, flags=re.S)
+    css = re.sub(r"@keyframes[^{]*\{(?:[^{}]*\{[^{}]*\})*[^{}]*\}", "", css)
+    return [s.strip() for head in re.findall(r"([^{}]+)\{", css) for s in head.split(",")]
+
+
+@pytest.mark.parametrize("sheet", sorted((REPO / "widgets").glob("*.css")), ids=lambda p: p.name)
+def test_every_rule_of_a_live_widget_is_scoped_to_its_own_root(sheet: Path) -> None:
+    # a live viewer's rule for a bare .gameon-segment once covered every static twin on the page
+    selectors = _selectors(sheet.read_text())
+    root = selectors[0]
+    assert re.fullmatch(r"\.gameon-[a-z]+\.gameon-live", root), root
+    assert [s for s in selectors if not s.startswith(root)] == []
+
+
+def test_the_scope_check_sees_an_unscoped_rule() -> None:
+    css = ".gameon-rollout.gameon-live { color: red }\n.gameon-segment { top: 0 }"
+    assert _selectors(css) == [".gameon-rollout.gameon-live", ".gameon-segment"]
