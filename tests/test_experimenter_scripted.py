@@ -29,6 +29,7 @@ from gameon_nb.experimenter import (
     read_call_log,
 )
 from gameon_nb.experimenter.backends import BackendSpec, make_backend
+from gameon_nb.experimenter.curves import label_curve
 from gameon_nb.experimenter.experimenter import JUDGE_OPTIONS
 from gameon_nb.sim import make_env, scripted_controller
 from gameon_nb.sim.scene import SceneState
@@ -253,6 +254,23 @@ def test_the_analyst_rules_on_hand_made_curves(tmp_path) -> None:
     assert read([0.5, 0.9, 0.95, 0.4]) == (False, False, False, True)  # collapse
     assert read([0.95]) == (False, False, False, True)  # one evaluation is not enough
     assert read([0.5, 0.85, 0.9]) == (True, False, True, True)  # learned, still moving
+
+
+def test_the_analysts_reason_says_what_the_curve_shows() -> None:
+    def reason(rates: list[float]) -> str:
+        curve = [{"round": i + 1, "rate": r, "episodes": 20} for i, r in enumerate(rates)]
+        return label_curve(curve, threshold=0.8).reason
+
+    # a curve at zero is not "still moving": too short to call flat, and below the threshold
+    assert reason([0.0, 0.0]) == (
+        "below the threshold at 0.00 after 2 evaluations; 3 are needed to call it flat"
+    )
+    assert reason([0.0, 0.0, 0.0]).startswith("flat below the threshold at 0.00")
+    assert reason([0.1, 0.3, 0.5, 0.7]) == (
+        "below the threshold and still moving: 0.30 to 0.70 over the last 3"
+    )
+    assert reason([0.2, 0.85, 0.9, 0.9, 0.9]).startswith("learned and flat past the threshold")
+    assert reason([0.9]).startswith("past the threshold at 0.90 after 1 evaluation;")
 
 
 def test_role_settings_override_the_defaults(tmp_path) -> None:

@@ -87,14 +87,18 @@ def label_curve(curve: Sequence[CurvePoint], threshold: float) -> CurveLabel:
         slope = float(np.polyfit(rounds, window, 1)[0]) if np.ptp(rounds) > 0 else 0.0
         converged = spread <= max(MIN_BAND, noise) and abs(slope) <= max(MAX_SLOPE, noise / 2)
         flat = f"spread {spread:.2f}, slope {slope:+.3f}/round over the last {WINDOW}"
-    if learned and converged:
-        reason = f"learned and flat at {rates[-1]:.2f} ({flat})"
-    elif learned:
-        reason = f"past the threshold {threshold:.2f} but still moving"
-    elif converged:
-        reason = f"flat below the threshold {threshold:.2f} ({flat})"
+    where = "past" if rates[-1] >= threshold else "below"
+    if converged:
+        reason = f"{'learned and ' * learned}flat {where} the threshold at {rates[-1]:.2f} ({flat})"
+    elif len(rates) < WINDOW:  # too short to call flat or moving
+        evaluations = f"{len(rates)} evaluation{'s' * (len(rates) > 1)}"
+        reason = (
+            f"{where} the threshold at {rates[-1]:.2f} after {evaluations}; "
+            f"{WINDOW} are needed to call it flat"
+        )
     else:
-        reason = f"still moving, at {rates[-1]:.2f}"
+        moved = f"{rates[-WINDOW]:.2f} to {rates[-1]:.2f} over the last {WINDOW}"
+        reason = f"{where} the threshold and still moving: {moved}"
     return CurveLabel(learned, converged, learned, not converged, reason)
 
 

@@ -38,6 +38,8 @@ def page(lab_server: JupyterLab, small_run: Path) -> Iterator[Page]:
             f"run = Path({str(small_run)!r})\n"
             f"viewer = RolloutViewer((run, {EPISODE}), verdicts=[True, True], width=256)\n"
             "viewer",
+            "from gameon_nb.widgets import show_rollout\n"
+            f"show_rollout(run, {EPISODE}, static=True, verdicts=[True, True])",
             f"episode = EpisodeStore(run / 'episodes').load({EPISODE})\n"
             "JudgementCard(episode.skills[1], episode.frames['experimenter'][-3:], True,\n"
             "              ground_truth=episode.segment_success()[1],\n"
@@ -112,6 +114,32 @@ def test_rollout_viewer_renders_and_scrubs(lab: JupyterLab, page: Page, small_ru
     )
     shot = lab.screenshot(page, "rollout_viewer")
     assert shot.stat().st_size > 10_000
+    assert not lab.unexpected_console(), lab.console
+
+
+def test_a_static_twin_beside_a_live_viewer_shows_its_frames(lab: JupyterLab, page: Page) -> None:
+    # the live viewer's stylesheet once laid every .gameon-segment on the page out absolutely,
+    # full height: the static twin below it was one solid green or red box
+    page.locator(".gameon-rollout.gameon-live").wait_for(state="visible")
+    twin = page.locator(".gameon-rollout.gameon-static")
+    twin.scroll_into_view_if_needed()
+    images = twin.locator(".gameon-filmstrip img")
+    assert images.count() >= 2
+    _decoded(page, images)
+    timeline = twin.locator(".gameon-timeline").bounding_box()
+    assert timeline is not None
+    segments = twin.locator(".gameon-timeline .gameon-segment")
+    assert segments.count() == 2
+    for i in range(2):
+        box = segments.nth(i).bounding_box()
+        assert box is not None
+        assert timeline["y"] - 1 <= box["y"] and box["y"] + box["height"] <= (
+            timeline["y"] + timeline["height"] + 1
+        ), f"segment {i} {box} outside its timeline {timeline}"
+    for i in range(images.count()):  # what is on screen is the frame, not a box over it
+        shot = pixels(images.nth(i).screenshot())
+        assert shot.std() > 5.0, f"filmstrip frame {i} is one flat colour ({shot.std():.1f})"
+    lab.screenshot(page, "live_and_static_rollout", full_page=False)
     assert not lab.unexpected_console(), lab.console
 
 
