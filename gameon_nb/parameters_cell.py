@@ -5,8 +5,9 @@
     >>> parse_parameters_cell('seed: int = 0  # seed of the reset')["seed"].help
     'seed of the reset'
 
-Each line of the cell is `name: type = literal  # help`; an unannotated `name = literal` takes
-its default's type. Anything else in the cell (imports, calls, expressions) is a NotebookError:
+Each declaration is `name: type = literal  # help`, or the help in comment lines right above it
+(which keeps long help within the cell's width); an unannotated `name = literal` takes its
+default's type. Anything else in the cell (imports, calls, expressions) is a NotebookError:
 the cell is read, never run.
 """
 
@@ -76,12 +77,23 @@ def _type_name(value: Any) -> str:
 
 
 def _comments(source: str) -> dict[int, str]:
-    """The comment ending each line, by line number."""
+    """The comment on each line, by line number."""
     return {
         token.start[0]: token.string.lstrip("#").strip()
         for token in tokenize.generate_tokens(io.StringIO(source).readline)
         if token.type == tokenize.COMMENT
     }
+
+
+def _help(comments: dict[int, str], lines: list[str], line: int) -> str:
+    """A declaration's help: its end-of-line comment, else the comment lines right above it."""
+    if line in comments and not lines[line - 1].lstrip().startswith("#"):
+        return comments[line]
+    above = []
+    while line - 1 in comments and lines[line - 2].lstrip().startswith("#"):
+        line -= 1
+        above.insert(0, comments[line])
+    return " ".join(above)
 
 
 def _declaration(node: ast.stmt, where: str) -> tuple[str, str, ast.expr | None]:
@@ -103,7 +115,7 @@ def parse_parameters_cell(source: str, where: str = "the parameters cell") -> di
         tree = ast.parse(source)
     except SyntaxError as error:
         raise NotebookError(f"{where} is not valid Python: {error}") from error
-    comments = _comments(source)
+    comments, lines = _comments(source), source.splitlines()
     out: dict[str, Parameter] = {}
     for node in tree.body:
         name, annotation, value = _declaration(node, where)
@@ -114,7 +126,7 @@ def parse_parameters_cell(source: str, where: str = "the parameters cell") -> di
         except ValueError as error:
             raise NotebookError(f"{where}: the default of {name} is not a literal") from error
         kind = annotation or _type_name(default)
-        out[name] = Parameter(name, kind, default, comments.get(node.lineno, ""))
+        out[name] = Parameter(name, kind, default, _help(comments, lines, node.lineno))
     return out
 
 

@@ -36,3 +36,18 @@ def test_data_uri_of_bytes_and_of_an_svg() -> None:
     svg = "<svg>é</svg>"
     uri = "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode("ascii")
     assert svg_img(svg, "a chart") == f"<img src='{uri}' alt='a chart' title='a chart'>"
+
+
+def test_the_domain_tour_names_a_skills_kind_as_the_library_does() -> None:
+    from gameon_nb.sim.env import make_env
+    from gameon_nb.skills.library import SkillLibrary
+    from gameon_nb.widgets.domain import predicate_table
+
+    env = make_env()
+    env.reset(seed=0)
+    table = predicate_table(env.scene_state())
+    env.close()
+    library = SkillLibrary.initial()
+    assert dict(zip(table.skill, table.kind, strict=True)) == {
+        text: record.status for text, record in library.records.items()
+    }

@@ -190,7 +190,7 @@ def predicate_table(state: SceneState, templates: Sequence[str] | None = None) -
         {
             "skill": TEMPLATES[name].text(colours),
             "template": name,
-            "kind": "base" if TEMPLATES[name].base else "to learn",
+            "kind": "base" if TEMPLATES[name].base else "candidate",  # the library's words
             "holds": bool(TEMPLATES[name].success(state, colours)),
         }
         for name in names
