@@ -117,7 +117,7 @@ def test_the_stage_pointer_advances(observed: Observed) -> None:
 
 def test_each_stage_output_appears(observed: Observed) -> None:
     assert observed.shown["setup"] == ["setup"]
-    assert observed.shown["propose"] == ["propose"]  # round 1 replaces setup's output
+    assert observed.shown["propose"] == ["propose"]  # round 1 starts below setup's, folded
     assert observed.shown["retrieve"] == ["propose", "decompose", "retrieve"]
     assert observed.shown["grow"] == list(STAGES)
     stepper = observed.stepper
@@ -140,6 +140,11 @@ def test_each_stage_output_appears(observed: Observed) -> None:
     timings = stepper.controls.timings
     assert set(timings) == set(STAGES)
     assert all(isinstance(s, float) for s in timings.values())
+    # setup's output is still there, collapsed above round 1's
+    earlier = stepper.history.value
+    assert re.findall(r'<details class="gameon-stepper-round" data-round="(\d+)"', earlier) == ["0"]
+    assert re.findall(r'data-stage="(\w+)" data-round="0"', earlier) == ["setup"]
+    assert 'class="gameon-evaluation"' in earlier
 
 
 def test_a_failing_stage_is_shown_and_the_stepper_stays_usable(observed: Observed) -> None:
@@ -177,6 +182,10 @@ def test_static_twin_and_stepper_html(observed: Observed) -> None:
     assert bundle is not None
     assert WIDGET_VIEW in bundle[0]
     assert bundle[0]["text/html"] == twin
+    assert re.findall(r'data-stage="(\w+)" data-round="0"', twin) == ["setup"]  # folded
+    assert twin.index('data-round="0"') < twin.index('data-stage="propose" data-round="1"')
+    alone = stepper_html(observed.root, earlier=False)
+    assert 'data-round="0"' not in alone
     setup = stepper_html(observed.root, round=0)
     assert re.findall(r'data-stage="(\w+)" data-round="0"', setup) == ["setup"]
     assert 'class="gameon-evaluation"' in setup

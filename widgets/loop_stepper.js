@@ -2,7 +2,9 @@
 // stage highlighted, a progress bar with the elapsed time while a stage runs, and the traceback of
 // a stage that failed. A click sends {type: "run", stage, request} (or {type: "round"}); every
 // button stays disabled from the click until the kernel reports the request handled, so a double
-// click never queues a second run. The stage outputs render below, in ipywidgets Output areas.
+// click never queues a second run. A done stage's time is in its tooltip (and in its section's
+// header), so the row of buttons keeps its width. The stage outputs render below, in ipywidgets
+// Output areas.
 
 const MARK = { done: "✓", next: "▶", todo: "" };
 
@@ -68,7 +70,6 @@ function render({ model, el }) {
     const node = h("button", props, [
       h("span", { className: "gameon-stepper-mark" }),
       h("span", { className: "gameon-stepper-name", text: stage }),
-      h("span", { className: "gameon-stepper-time" }),
     ]);
     node.addEventListener("click", () => {
       if (!busy() && !node.disabled) send({ type: "run", stage });
@@ -97,7 +98,6 @@ function render({ model, el }) {
             ? `run ${stage}`
             : `run every stage up to ${stage}`;
       node.querySelector(".gameon-stepper-mark").textContent = MARK[state] ?? "";
-      node.querySelector(".gameon-stepper-time").textContent = took;
       node.disabled = busy() || finished || state === "done";
     }
     roundButton.disabled = busy() || finished;
@@ -120,7 +120,9 @@ function render({ model, el }) {
     if (!running || startedAt === null) return;
     const queue = model.get("queue");
     const more = queue.length ? ` · then ${queue.join(", ")}` : "";
-    progressText.textContent = `running ${running}… ${seconds((Date.now() - startedAt) / 1000)}${more}`;
+    const took = seconds((Date.now() - startedAt) / 1000);
+    progressText.textContent =
+      `running ${running}… ${took}${more} · the kernel is busy: cells run now wait for it`;
   }
 
   function drawProgress() {

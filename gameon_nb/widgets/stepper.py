@@ -10,8 +10,10 @@ every button is disabled, a progress bar shows the stage and its elapsed time, a
 own tqdm bars appear under it. When a stage ends its output is rendered from the event log (see
 `gameon_nb.widgets.stages`): the task and the scene, the decomposition and retrieval scores, a
 RolloutViewer, the judge's verdicts, the training curves, the evaluation, the analyst's verdicts
-and the library's change. A failing stage shows its traceback in the widget and leaves the
-experiment where it was: the next click resumes that stage, as `Experiment.resume` would.
+and the library's change. The rounds before the shown one stay above it, each collapsed (static
+HTML), so setup's output and every earlier round's remain reachable. A failing stage shows its
+traceback in the widget and leaves the experiment where it was: the next click resumes that
+stage, as `Experiment.resume` would.
 """
 
 from __future__ import annotations
@@ -45,6 +47,7 @@ __all__ = [
     "StageError",
     "StepperControls",
     "button_states",
+    "earlier_rounds_html",
     "show_stepper",
     "stepper_html",
 ]
@@ -127,11 +130,32 @@ def stepper_markup(
     )
 
 
-def stepper_html(run_dir: Path | str, round: int | None = None) -> str:
-    """Static HTML of a run as the stepper shows it: the stage bar and one round's stage outputs.
+def earlier_rounds_html(
+    run: RunDir, events: Sequence[ev.Event], before: int, cache: dict[int, str] | None = None
+) -> str:
+    """The rounds before `before` (setup is round 0), newest first, each folded into one
+    collapsed <details> of its static stage outputs (kept in `cache` by round: a finished
+    round's output does not change)."""
+    records = stage_records(events)
+    cache = {} if cache is None else cache
+    for round in {r.round for r in records if r.round < before} - set(cache):
+        name = "setup" if round == 0 else f"round {round}"
+        sections = [stage_section_html(run, r, events) for r in stages_of_round(records, round)]
+        cache[round] = (
+            f'<details class="gameon-stepper-round" data-round="{round}" style="margin:4px 0">'
+            f'<summary style="cursor:pointer;color:#555">{name} (click to open)</summary>'
+            + "".join(sections)
+            + "</details>"
+        )
+    return "".join(cache[r] for r in sorted(cache, reverse=True) if r < before)
+
+
+def stepper_html(run_dir: Path | str, round: int | None = None, earlier: bool = True) -> str:
+    """Static HTML of a run as the stepper shows it: the stage bar and one round's stage outputs,
+    with the rounds before it collapsed above them (unless `earlier` is False).
 
     >>> stepper_html("runs/a")              # the round of the latest stage (setup: round 0)
-    >>> stepper_html("runs/a", round=1)
+    >>> stepper_html("runs/a", round=1, earlier=False)
 
     Read from events.jsonl and state.json only, so it shows in reports and untrusted notebooks.
     """
@@ -146,6 +170,8 @@ def stepper_html(run_dir: Path | str, round: int | None = None) -> str:
         stage_section_html(run, r, events)
         for r in ([] if chosen is None else stages_of_round(records, chosen))
     ]
+    if earlier and chosen is not None:
+        sections.insert(0, earlier_rounds_html(run, events, chosen))
     return stepper_markup(
         state.next, state.round, sections, stopped=state.stopped or "", source=str(run.root)
     )
@@ -230,11 +256,14 @@ class LoopStepper(ipywidgets.VBox):  # type: ignore[misc]
         self.controls = StepperControls(source=str(self.experiment.rundir.root))
         self.progress_area = ipywidgets.Output(layout={"margin": "0 0 4px 0"})
         """Where a running stage's tqdm bars appear; cleared when it ends."""
+        self.history = ipywidgets.HTML()
+        """The rounds before the shown one, each a collapsed <details> of its static outputs."""
         self.output = ipywidgets.Output()
         """The stage outputs of the shown round."""
         self._live: list[object] = []
         self._shown: int | None = None
-        super().__init__([self.controls, self.progress_area, self.output], **kwargs)
+        self._folded: dict[int, str] = {}
+        super().__init__([self.controls, self.progress_area, self.history, self.output], **kwargs)
         self.add_class("gameon-stepper-box")
         self.controls.on_msg(self._on_message)
         self._refresh()
@@ -289,6 +318,9 @@ class LoopStepper(ipywidgets.VBox):  # type: ignore[misc]
         if record.round != self._shown:
             self._clear_output()
             self._shown = record.round
+            self.history.value = earlier_rounds_html(
+                self.experiment.rundir, events, record.round, self._folded
+            )
         self._append(
             HtmlPart(
                 f'<div class="gameon-stage" data-stage="{record.stage}" '
@@ -436,6 +468,7 @@ class LoopStepper(ipywidgets.VBox):  # type: ignore[misc]
         self._clear_output()
         self.controls.close()
         self.progress_area.close()
+        self.history.close()
         self.output.close()
         super().close()
 
@@ -455,7 +488,7 @@ class LoopStepper(ipywidgets.VBox):  # type: ignore[misc]
         return stepper_markup(
             self.next_stage,
             self.experiment.round,
-            sections,
+            [self.history.value, *sections],
             error=self.error,
             stopped=self.controls.stopped,
             source=self.controls.source,
