@@ -13,13 +13,11 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import types
-import typing
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal, TypeVar
 
-from gameon_nb.records import Json, JsonObject
+from gameon_nb.records import Decoder, Json, JsonObject, type_hints
 
 __all__ = [
     "BootstrapConfig",
@@ -39,6 +37,20 @@ __all__ = [
 
 class ConfigError(ValueError):
     """A config field name or value that does not fit the schema."""
+
+
+_DECODER = Decoder(
+    ConfigError,
+    mapping="{where}: expected a section (mapping), got {value!r}",
+    unknown="unknown field(s) {unknown} in {where}; known: {known}",
+    sequence="{where}: expected a list, got {value!r}",
+    length="{where}: expected {n} items, got {value!r}",
+    option="{where} is {value!r}; it accepts {options}",
+    no_fit="{where}: {value!r} does not fit {hint}",
+    unsupported="{where}: unsupported field type {hint}",
+    item="{where}",
+)
+"""Reads configs as records are read, in the words of config files and `--set` options."""
 
 
 @dataclass(frozen=True)
@@ -76,9 +88,9 @@ class _Checked:
 
     def __post_init__(self) -> None:
         name = type(self).__name__
-        for key, hint in _hints(type(self)).items():
-            if not dataclasses.is_dataclass(_base(hint)):
-                _coerce(hint, getattr(self, key), f"{name}.{key}")
+        for key, hint in type_hints(type(self)).items():
+            if not dataclasses.is_dataclass(hint):
+                _DECODER.decode(hint, getattr(self, key), f"{name}.{key}")
 
 
 @dataclass(frozen=True)
@@ -443,29 +455,10 @@ def to_dict(config: Any) -> dict[str, Json]:
     return data
 
 
-_HINTS: dict[Any, dict[str, object]] = {}
-
-
-def _hints(cls: Any) -> dict[str, object]:
-    """Field name -> type, with Annotated bounds and Literal options kept (cached per class)."""
-    if cls not in _HINTS:
-        _HINTS[cls] = typing.get_type_hints(cls, include_extras=True)
-    return _HINTS[cls]
-
-
-def _base(hint: Any) -> Any:
-    return typing.get_args(hint)[0] if typing.get_origin(hint) is Annotated else hint
-
-
 def from_dict(cls: type[C], data: JsonObject, path: str = "") -> C:
     """Build `cls` from plain data, checking every name, type, option and bound; unknown names
     are errors. `path` ('learner.') prefixes the field names in messages."""
-    hints = _hints(cls)
-    unknown = sorted(set(data) - set(hints))
-    if unknown:
-        where = path.rstrip(".") or cls.__name__
-        raise ConfigError(f"unknown field(s) {unknown} in {where}; known: {sorted(hints)}")
-    return cls(**{k: _coerce(hints[k], v, f"{path}{k}") for k, v in data.items()})
+    return _DECODER.build(cls, data, path.rstrip("."))
 
 
 def override(config: C, assignments: list[str]) -> C:
@@ -489,50 +482,3 @@ def override(config: C, assignments: list[str]) -> C:
         except json.JSONDecodeError:
             node[leaf] = text
     return from_dict(type(config), data)
-
-
-def _coerce(hint: Any, value: Any, where: str) -> Any:
-    """Check `value` against the type `hint`, converting lists to tuples and ints to floats."""
-    origin = typing.get_origin(hint)
-    if origin is Annotated:
-        base, *marks = typing.get_args(hint)
-        value = _coerce(base, value, where)
-        for mark in marks:
-            mark.check(value, where)
-        return value
-    if origin is Literal:
-        options = list(typing.get_args(hint))
-        if value not in options or isinstance(value, bool):
-            raise ConfigError(f"{where} is {value!r}; it accepts {options}")
-        return value
-    if dataclasses.is_dataclass(hint):
-        if not isinstance(value, dict):
-            raise ConfigError(f"{where}: expected a section (mapping), got {value!r}")
-        return from_dict(hint, value, f"{where}.")  # type: ignore[arg-type]
-    if origin is tuple:
-        args = typing.get_args(hint)
-        if not isinstance(value, list | tuple):
-            raise ConfigError(f"{where}: expected a list, got {value!r}")
-        if len(args) == 2 and args[1] is Ellipsis:
-            return tuple(_coerce(args[0], v, where) for v in value)
-        if len(args) != len(value):
-            raise ConfigError(f"{where}: expected {len(args)} items, got {value!r}")
-        return tuple(_coerce(a, v, where) for a, v in zip(args, value, strict=True))
-    if origin in (typing.Union, types.UnionType):
-        for arg in typing.get_args(hint):
-            try:
-                return _coerce(arg, value, where)
-            except ConfigError:
-                continue
-        raise ConfigError(f"{where}: {value!r} does not fit {hint}")
-    if hint is type(None):
-        if value is not None:
-            raise ConfigError(f"{where}: expected null, got {value!r}")
-        return None
-    if hint is float and isinstance(value, int) and not isinstance(value, bool):
-        return float(value)
-    if hint in (bool, int, float, str):
-        if type(value) is not hint:
-            raise ConfigError(f"{where}: expected {hint.__name__}, got {value!r}")
-        return value
-    raise ConfigError(f"{where}: unsupported field type {hint}")

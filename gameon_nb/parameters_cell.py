@@ -89,7 +89,7 @@ def _help(comments: dict[int, str], lines: list[str], line: int) -> str:
     """A declaration's help: its end-of-line comment, else the comment lines right above it."""
     if line in comments and not lines[line - 1].lstrip().startswith("#"):
         return comments[line]
-    above = []
+    above: list[str] = []
     while line - 1 in comments and lines[line - 2].lstrip().startswith("#"):
         line -= 1
         above.insert(0, comments[line])

@@ -144,3 +144,17 @@ def test_the_cli_refuses_a_bad_value_before_any_work(
     assert exit_info.value.code == 2
     assert assignment.partition("=")[0] in capsys.readouterr().err
     assert not run_dir.exists()  # nothing was written, nothing ran
+
+
+def test_config_errors_keep_their_wording_through_the_shared_decoder() -> None:
+    assert from_dict(RunConfig, {"sim": {"image_size": [3, 4]}}).sim.image_size == (3, 4)
+    with pytest.raises(ConfigError, match=r"^sim: expected a section \(mapping\), got 1$"):
+        from_dict(RunConfig, {"sim": 1})
+    with pytest.raises(ConfigError, match=r"^unknown field\(s\) \['x'\] in experimenter\.judge; "):
+        from_dict(RunConfig, {"experimenter": {"judge": {"x": 1}}})
+    with pytest.raises(ConfigError, match=r"^learner\.trunk is True; it accepts \['mlp', "):
+        override(RunConfig(), ["learner.trunk=true"])
+    with pytest.raises(ConfigError, match=r"^sim\.image_size is 0; it accepts >= 1$"):
+        override(RunConfig(), ["sim.image_size=[0, 5]"])  # a tuple's items are named by its field
+    with pytest.raises(ConfigError, match=r"^sim\.image_size: expected 2 items, got \[1\]$"):
+        override(RunConfig(), ["sim.image_size=[1]"])

@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Annotated, Literal, NotRequired, TypedDict
 
 import pytest
 
+from gameon_nb.config import ConfigError, Range
 from gameon_nb.experimenter.decisions import ProgressVerdict
 from gameon_nb.records import RecordError, from_json, to_json
 from gameon_nb.run import Decomposed, HistoryRecord, RoundRecord, RunState, RunStateError
@@ -119,3 +121,32 @@ def test_records_nest_and_check_types() -> None:
         from_json(_Nested, {"pair": [1, "a"], "table": {"x": [1, "2"]}})
     with pytest.raises(RecordError, match="expected bool"):
         from_json(HistoryRecord, {"round": 1, "task": "t", "outcomes": [1]})
+
+
+class _Seen(TypedDict):
+    count: int
+    note: NotRequired[str]  # optional, though Python 3.11 counts it required under __future__
+
+
+@dataclass
+class _Checked:
+    size: Annotated[int, Range(1)]
+    seen: list[_Seen] = field(default_factory=list)
+    kind: Literal[1, "one"] = 1
+
+
+def test_records_share_the_config_decoder_marks_typed_dicts_and_literals() -> None:
+    data = {"size": 2, "seen": [{"count": 1}, {"count": 2, "note": "n"}], "kind": "one"}
+    assert from_json(_Checked, data) == _Checked(
+        2, [{"count": 1}, {"count": 2, "note": "n"}], "one"
+    )
+    with pytest.raises(ConfigError, match=r"^_Checked\.size is 0; it accepts >= 1$"):
+        from_json(_Checked, {"size": 0})  # an Annotated mark raises its own error
+    with pytest.raises(RecordError, match=r"^_Checked\.seen\[0\]: missing field\(s\) \['count'\]$"):
+        from_json(_Checked, {"size": 1, "seen": [{"note": "n"}]})
+    with pytest.raises(RecordError, match=r"seen\[1\]: unknown field\(s\) \['x'\]; known: "):
+        from_json(_Checked, {"size": 1, "seen": [{"count": 1}, {"count": 1, "x": 0}]})
+    with pytest.raises(RecordError, match=r"seen\[0\]\.note: expected str, got 3"):
+        from_json(_Checked, {"size": 1, "seen": [{"count": 1, "note": 3}]})
+    with pytest.raises(RecordError, match=r"^_Checked\.kind: True is not one of \[1, 'one'\]$"):
+        from_json(_Checked, {"size": 1, "kind": True})  # a bool is no int here
