@@ -13,7 +13,10 @@ will build it. Names or values that look like secrets are refused (`gameon_nb.ap
 
 `run_batch` executes with papermill (kernel python3), and leaves in the run directory the
 executed notebook (partial when a cell fails), an HTML report of it with every widget shown as
-its static twin, and batch.json: parameters, versions, device, git revision, status.
+its static twin and no network request, and batch.json: parameters, versions, device, git
+revision, status. Its kernel runs with GAMEON_FRONT_END=headless (`gameon_nb.progress`): each
+progress bar leaves one final text line rather than a widget, and learning curves are saved as
+their static twin rather than with plotly's bundle.
 """
 
 from __future__ import annotations
@@ -24,7 +27,8 @@ import os
 import platform
 import subprocess
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from importlib import metadata
 from pathlib import Path
 from typing import Any, Literal, NotRequired, TypedDict
@@ -37,6 +41,7 @@ from gameon_nb.notebook import notebook_config
 from gameon_nb.notebook_errors import BatchError, CellFailedError, NotebookError, ParameterError
 from gameon_nb.parameter_values import parse_value
 from gameon_nb.parameters_cell import Parameter, notebook_parameters
+from gameon_nb.progress import FRONT_END_VARIABLE
 from gameon_nb.records import Json
 from gameon_nb.run.dir import RunDir, RunLock
 
@@ -264,6 +269,20 @@ def _failure(error: BaseException) -> str:
 # -- running -----------------------------------------------------------------------------------
 
 
+@contextmanager
+def _headless_kernels() -> Iterator[None]:
+    """Kernels started meanwhile (they inherit this environment) know no one watches them."""
+    before = os.environ.get(FRONT_END_VARIABLE)
+    os.environ[FRONT_END_VARIABLE] = "headless"
+    try:
+        yield
+    finally:
+        if before is None:
+            del os.environ[FRONT_END_VARIABLE]
+        else:
+            os.environ[FRONT_END_VARIABLE] = before
+
+
 def _execute(
     source: Path, executed: Path, values: Mapping[str, Json], root: Path, **options: Any
 ) -> BaseException | None:
@@ -273,9 +292,10 @@ def _execute(
     from papermill.exceptions import PapermillExecutionError
 
     try:
-        papermill.execute_notebook(
-            str(source), str(executed), parameters=values, cwd=str(root), **options
-        )
+        with _headless_kernels():
+            papermill.execute_notebook(
+                str(source), str(executed), parameters=values, cwd=str(root), **options
+            )
     except (PapermillExecutionError, CellTimeoutError, DeadKernelError) as error:
         return error
     return None

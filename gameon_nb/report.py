@@ -5,7 +5,9 @@ curves and the judge's agreement, readable with no kernel and no network.
     >>> html = report_html("runs/demo")
 
 Everything is read from the run directory (events, library, evaluations, episodes); the video is
-an inline mp4 (mediapy, through ffmpeg), the charts and frames the widgets' static HTML twins.
+an inline mp4 (mediapy, through ffmpeg) of a judged episode in real time, the charts and frames
+the widgets' static HTML twins. The rollout and the judge card carry the judge's verdicts from
+the event log, and name frames by step as the notebook's widgets do.
 """
 
 from __future__ import annotations
@@ -19,15 +21,31 @@ from typing import Any, cast
 import numpy as np
 
 from gameon_nb.atomic import atomic_write_text
+from gameon_nb.config import RunConfig
+from gameon_nb.data.episode import Episode
 from gameon_nb.loop import events as ev
 from gameon_nb.loop.experiment import round_table
 from gameon_nb.loop.summaries import CollectSummary
 from gameon_nb.run.dir import RunDir
 from gameon_nb.run.state import RoundRow
 from gameon_nb.widgets import curves_html, judgement_html, library_html, rollout_html
+from gameon_nb.widgets.rollout import judged_frames
 from gameon_nb.widgets.svg import line_chart_svg, svg_img
+from gameon_nb.widgets.verdicts import episode_verdicts, executions_judged, judgement_of
 
-__all__ = ["disagreements_html", "growth_html", "report_html", "video_html", "write_report"]
+__all__ = [
+    "disagreements_html",
+    "episode_video",
+    "growth_html",
+    "report_html",
+    "video_html",
+    "write_report",
+]
+
+VIDEO_WIDTH = 480
+"""Displayed width of the report's video in CSS pixels (the default view's 240, doubled)."""
+HOLD_S = 1.0
+"""Seconds the video holds the episode's last state before it loops."""
 
 STYLE = """
 body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 1100px; color: #222; }
@@ -48,12 +66,34 @@ def _ffmpeg_ready() -> None:
         mediapy.set_ffmpeg(imageio_ffmpeg.get_ffmpeg_exe())
 
 
-def video_html(frames: np.ndarray, fps: float, title: str = "") -> str:
-    """An inline mp4 <video> of (T, H, W, 3) frames."""
+def video_html(frames: np.ndarray, fps: float, title: str = "", width: int = VIDEO_WIDTH) -> str:
+    """An inline, looping mp4 <video> of (T, H, W, 3) frames, shown `width` CSS pixels wide."""
     import mediapy
 
     _ffmpeg_ready()
-    return str(mediapy.show_video(frames, fps=fps, title=title or None, return_html=True))
+    height = round(width * frames.shape[1] / frames.shape[2])
+    return str(
+        mediapy.show_video(
+            frames, fps=fps, title=html.escape(title) or None, width=width, height=height,
+            return_html=True,
+        )
+    )  # fmt: skip
+
+
+def episode_video(
+    episode: Episode, config: RunConfig, speed: float = 1.0
+) -> tuple[np.ndarray, float]:
+    """(frames, fps) of the view camera on an even clock, at `speed` times real time: a frame
+    every `data.frame_every` steps (the last kept at or before it), the last state held HOLD_S.
+
+    >>> frames, fps = episode_video(store.load(7), run.load_config())   # 20 Hz, every 5: 4 fps
+    """
+    every = config.data.frame_every
+    clock = [*range(0, episode.steps, every), episode.steps]
+    shown = np.maximum(np.searchsorted(episode.frame_steps, clock, side="right") - 1, 0)
+    fps = speed * config.sim.control_hz / every
+    held = [shown[-1]] * max(round(HOLD_S * fps) - 1, 0)
+    return episode.frames[config.sim.view_camera][[*shown, *held]], fps
 
 
 def _e(value: Any) -> str:
@@ -175,8 +215,9 @@ def disagreements_html(judged: list[ev.JudgeAgreement], source: str, limit: int 
     )
 
 
-def report_html(run_dir: Path | str, video_fps: float = 8.0) -> str:
-    """The report of the run in `run_dir` as one self-contained HTML page."""
+def report_html(run_dir: Path | str, video_speed: float = 1.0) -> str:
+    """The report of the run in `run_dir` as one self-contained HTML page; its video plays at
+    `video_speed` times real time."""
     run = RunDir(run_dir)
     config = run.load_config()
     events = ev.EventLog(run.events_path).read()
@@ -193,14 +234,19 @@ def report_html(run_dir: Path | str, video_fps: float = 8.0) -> str:
         _rounds_table(events),
     ]
     collected = [e for e in events if isinstance(e, ev.EpisodeCollected)]
+    view = config.sim.view_camera
     if collected:
-        last = collected[-1]
+        judged_episodes = {e for e, segment in executions_judged(events) if segment is not None}
+        last = next((e for e in reversed(collected) if e.episode in judged_episodes), collected[-1])
         episode = store.load(last.episode)
-        view = config.sim.view_camera
         parts.append(f"<h2>A rollout of round {last.round}: {_e(episode.task)}</h2>")
         if view in episode.frames and len(episode.frames[view]) > 1:
-            parts.append(video_html(episode.frames[view], video_fps, title=episode.task))
-        parts.append(rollout_html(episode, camera=view if view in episode.frames else None))
+            frames, fps = episode_video(episode, config, video_speed)
+            speed = "real time" if video_speed == 1 else f"{video_speed:g}× real time"
+            parts.append(video_html(frames, fps, title=f"episode {episode.id}, {speed}"))
+        verdicts = episode_verdicts(events, last.episode, len(episode.segments))
+        camera = view if view in episode.frames else None
+        parts.append(rollout_html(episode, camera=camera, verdicts=verdicts))
     parts += ["<h2>Growth: library, decompositions, task outcomes</h2>", growth_html(rounds)]
     parts += [
         "<h2>Skill library</h2>",
@@ -219,16 +265,16 @@ def report_html(run_dir: Path | str, video_fps: float = 8.0) -> str:
             f"({share}); {fallbacks} fallback verdicts of the scripted judge (which reads the "
             "ground truth) are not counted.</p>"
         )
-        example = judged[-1].verdicts[0]
+        latest = judged[-1].verdicts  # as the stepper's judge stage: a disagreement first
+        example = next((v for v in latest if v["verdict"] != v["truth"]), latest[0])
         episode = store.load(int(example["episode"]))
-        view = config.sim.view_camera
         segment = None if example["segment"] is None else int(example["segment"])
         if view in episode.frames:
-            shown, _ = episode.segment_frames(view, segment, ends_only=True)
+            shown, labels = judged_frames(episode, view, segment)
             parts.append(
                 judgement_html(
-                    example["skill"], shown, example["verdict"], example["truth"],
-                    example.get("reasoning"), example.get("backend"),
+                    example["skill"], shown, judgement_of(example), example["truth"],
+                    labels=labels,
                 )
             )  # fmt: skip
         parts.append(disagreements_html(judged, config.loop.outcome_source))

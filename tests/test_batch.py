@@ -1,11 +1,14 @@
 """`gameon batch` and the notebook-parameter helpers: parameters checked against the notebook's
 parameters cell and the RunConfig before anything runs, secrets refused, a run recorded, and a
-failing cell leaving the partial notebook."""
+failing cell leaving the partial notebook; the kernel headless (progress bars as final text
+lines, curves as their static twin), the HTML with no CDN script, files with the umask's modes."""
 
 from __future__ import annotations
 
 import json
+import os
 import re
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -26,9 +29,11 @@ from gameon_nb import (
 from gameon_nb.batch import resolve_parameters, run_batch
 from gameon_nb.cli import main
 from gameon_nb.known_parameters import CONFIG_PARAMETERS, KNOWN_PARAMETERS
+from gameon_nb.loop.experiment import BUDGET_SPENT, Experiment
 from gameon_nb.notebook_errors import NotebookError, ParameterError
 from gameon_nb.parameter_values import parse_value
 from gameon_nb.parameters_cell import Parameter, notebook_parameters
+from gameon_nb.progress import FRONT_END_VARIABLE, front_end, progress_bar
 from gameon_nb.run.dir import RunStateError
 
 REPO = Path(__file__).resolve().parents[1]
@@ -354,3 +359,92 @@ def test_a_batch_run_is_recorded(notebook: Path, tmp_path: Path) -> None:
     assert "after" in (run_dir / "probe.html").read_text()
     text = json.dumps(record)
     assert "API_KEY" not in text  # nothing of the environment beyond versions and device
+
+
+# -- what a batch run leaves -------------------------------------------------------------------
+
+HEADLESS_CELLS = (
+    "from pathlib import Path\n"
+    "from gameon_nb.atomic import atomic_write_text\n"
+    "from gameon_nb.progress import front_end, progress_bar\n"
+    "from gameon_nb.widgets import show_curves\n"
+    "atomic_write_text(Path(run_dir) / 'written.json', '{}')\n"
+    "print(front_end())",
+    "for _ in progress_bar(range(3), desc='work', unit='ep'):\n"
+    "    inner = progress_bar(total=2, desc='inner', leave=False)\n"
+    "    inner.update(2)\n"
+    "    inner.close()",
+    "show_curves(metrics=[{'step': 1, 'critic_loss': 2.0}, {'step': 2, 'critic_loss': 1.0}])",
+)
+
+
+def test_a_batch_kernel_is_headless(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("JPY_SESSION_NAME", "as if `gameon batch` ran from a notebook's `!`")
+    monkeypatch.delenv(FRONT_END_VARIABLE, raising=False)
+    notebook = write(tmp_path / "headless.ipynb", 'run_dir: str = "."', *HEADLESS_CELLS)
+    run_dir = tmp_path / "run"
+    mask = os.umask(0o027)
+    try:
+        run_batch(notebook, run_dir, progress=False)
+    finally:
+        os.umask(mask)
+    assert FRONT_END_VARIABLE not in os.environ  # set for the kernel only
+    executed = nbformat.read(run_dir / "headless.ipynb", as_version=4)
+    out = [c.outputs for c in executed.cells if c.cell_type == "code"][2:]  # after run_dir
+    assert out[0] == [nbformat.v4.new_output("stream", name="stdout", text="headless\n")]
+    [line] = out[1]  # the finished inner bars leave nothing
+    assert line["name"] == "stdout"
+    assert re.fullmatch(
+        r"work: 100%\|██████████\| 3/3 \[00:00<00:00, +[\d.]+ep/s\]\n", line["text"]
+    )
+    [curves] = out[2]
+    assert set(curves["data"]) == {"text/html", "text/plain"}  # the static twin, no plotly
+    assert 'class="gameon-curves gameon-static"' in curves["data"]["text/html"]
+    assert "widgets" not in executed.metadata
+    html = (run_dir / "headless.html").read_text()
+    assert "<script src=" not in html  # neither require.js nor MathJax from a CDN
+    assert "work: 100%" in html
+    for name in ("headless.ipynb", "headless.html", "batch.json", "written.json"):
+        assert stat.S_IMODE((run_dir / name).stat().st_mode) == 0o640, name  # 0666 less umask
+
+
+def test_progress_bars_by_front_end(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv(FRONT_END_VARIABLE, raising=False)
+    assert front_end() == "terminal"  # no kernel here
+    monkeypatch.setenv(FRONT_END_VARIABLE, "lab")
+    with pytest.raises(ValueError, match="GAMEON_FRONT_END is one of live, headless, terminal"):
+        front_end()
+    monkeypatch.setenv(FRONT_END_VARIABLE, "headless")
+    with progress_bar(total=4, desc="done", unit="ep", leave=False) as bar:
+        bar.update(4)  # finished, leave=False: nothing
+    with progress_bar(total=4, desc="cut", unit="ep", leave=False) as bar:
+        bar.update(1)  # stopped short: its line stays, whatever leave says
+    for _ in progress_bar(range(2), desc="disabled", disable=True):
+        pass
+    for _ in progress_bar([], desc="empty"):
+        pass  # counted nothing
+    out, err = capsys.readouterr()
+    assert err == ""
+    [line] = out.splitlines()
+    assert line.startswith("cut:  25%|██▌       | 1/4 [00:00<00:00, ")
+
+
+def test_the_rounds_bar_ends_at_its_total(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def advance(self: Experiment) -> None:  # each stage done at once, as its grow would end
+        stage = self.next_stage
+        if stage == "grow" and self.round >= self.config.loop.rounds:
+            self.state.stopped = BUDGET_SPENT
+        self._advance(stage)
+
+    monkeypatch.setattr(Experiment, "step", advance)
+    monkeypatch.setenv(FRONT_END_VARIABLE, "headless")
+    exp = Experiment(tmp_path, notebook_config(preset="tiny", rounds=2), progress=True)
+    exp.run()
+    assert capsys.readouterr().out.startswith("rounds: 100%|██████████| 2/2 [")
+    exp.run(rounds=3)  # the budget raised: one more round, counted from the two done
+    assert capsys.readouterr().out.startswith("rounds: 100%|██████████| 3/3 [")
+    exp.close()

@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from gameon_nb.config import LoopConfig, RunConfig, override
 from gameon_nb.loop import TINY, Experiment
 from gameon_nb.loop import events as ev
@@ -189,7 +191,7 @@ def test_compare_runs_the_loop_on_the_oracle_and_on_an_erring_judge(tmp_path: Pa
         assert agreement.fallbacks == 0
         wrong = [v for v in agreement.verdicts if v["verdict"] != v["truth"]]
         assert 0 < len(wrong) < agreement.judged  # the judge erred on some, not all
-        assert agreement.agreement == 1 - len(wrong) / agreement.judged
+        assert agreement.agreement == pytest.approx(1 - len(wrong) / agreement.judged)
     finally:
         for exp in runs:
             exp.close()

@@ -181,6 +181,23 @@ def test_quickstart_runs_the_loop_and_writes_the_report(quickstart: Path) -> Non
     assert "gameon-rollout gameon-static" in (quickstart / "00_quickstart.html").read_text()
 
 
+def test_quickstart_outputs_are_light_and_end_as_text(quickstart: Path) -> None:
+    executed = quickstart / "00_quickstart.ipynb"
+    assert executed.stat().st_size < 1_000_000  # 5.4 MB with plotly's bundle in widget state
+    shown = outputs(executed)
+    views = [o for o in shown if WIDGET_VIEW in o.get("data", {})]  # type: ignore[operator]
+    assert views, "the skill library is kept as a widget, with its twin"
+    assert all("text/html" in o["data"] for o in views)  # type: ignore[operator]  # no bar views
+    text = text_of(executed)
+    assert re.search(r"rounds: 100%\|██████████\| 1/1 \[", text)  # ended at its total
+    assert re.search(r"bootstrap: 100%\|██████████\| (\d+)/\1 \[", text)
+    assert not re.search(r"\s0%\|", text)  # no bar left at its start
+    assert 'class="gameon-curves gameon-static"' in html_of(executed)  # not plotly's widget
+    page = (quickstart / "00_quickstart.html").read_text()
+    assert "<script src=" not in page  # nothing from a CDN (the browser test records requests)
+    assert "rounds: 100%" in page
+
+
 def test_domain_tour_shows_the_scene_and_the_skills(tmp_path: Path) -> None:
     run_dir = tmp_path / "tour"
     with pytest.MonkeyPatch.context() as env:

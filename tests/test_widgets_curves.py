@@ -110,3 +110,56 @@ def test_curves_html(library_file: Path) -> None:
     (only,) = _svgs(curves_html(metrics=ROWS, shown=["grad_norm"]))
     assert "grad_norm" in [t.text for t in only.iter(f"{SVG}text")]
     assert "no evaluations" in curves_html()
+
+
+def _px(layout: object, paper_y: float) -> float:
+    """Pixels from the figure's top to a paper coordinate (0 at the bottom of the plot area)."""
+    height, margin = layout.height, layout.margin  # type: ignore[attr-defined]
+    return margin.t + (1 - paper_y) * (height - margin.t - margin.b)
+
+
+@pytest.mark.parametrize(("skills", "metrics"), [(19, 8), (34, 3), (2, 0), (0, 6), (0, 0)])
+def test_panels_are_sized_for_their_legends_and_empty_ones_take_no_room(
+    skills: int, metrics: int
+) -> None:
+    from gameon_nb.widgets.curves import LEGEND_ROW
+
+    rows = [{"step": 1.0, **{f"m{i}_loss": 1.0 for i in range(metrics)}}] if metrics else []
+    curves = LearningCurves(metrics=rows, shown=[f"m{i}_loss" for i in range(metrics)])
+    for i in range(skills):
+        curves.append_success(f"stack skill number {i}", 1, 0.5)
+    layout = curves.figure.layout
+    titles = [a.text.split(" (")[0] for a in layout.annotations]
+    assert titles == [
+        *(["success rate per skill"] if skills or not metrics else []),
+        *(["training metrics"] if metrics else []),
+    ]
+    assert layout.yaxis.visible == bool(skills or not metrics)
+    assert layout.yaxis2.visible == bool(metrics)
+    for axis, legend, entries in (
+        (layout.yaxis, layout.legend, skills),
+        (layout.yaxis2, layout.legend2, metrics),
+    ):
+        if not entries:
+            continue
+        top, bottom = _px(layout, axis.domain[1]), _px(layout, axis.domain[0])
+        assert _px(layout, legend.y) == pytest.approx(top)  # beside its own panel, at its top
+        assert legend.x > 1  # right of the plot area, never over it
+        assert top + LEGEND_ROW * entries <= bottom + 1e-6, "the legend runs past its panel"
+    if skills and metrics:  # the panels do not overlap
+        assert layout.yaxis2.domain[1] < layout.yaxis.domain[0]
+
+
+def test_a_stage_s_curves_are_static_where_no_one_watches_live(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from gameon_nb.widgets.stages import CurvesPart
+
+    part = CurvesPart(success={LIFT: [(1.0, 0.5)]}, metrics=ROWS)
+    monkeypatch.setenv("GAMEON_FRONT_END", "live")
+    assert isinstance(part.live(), LearningCurves)
+    monkeypatch.setenv("GAMEON_FRONT_END", "headless")  # a batch run: no plotly bundle saved
+    shown = part.live()
+    assert not isinstance(shown, LearningCurves)
+    assert "plotly" not in shown.data  # type: ignore[attr-defined]
+    assert 'class="gameon-curves gameon-static"' in shown.data  # type: ignore[attr-defined]

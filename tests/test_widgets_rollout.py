@@ -14,6 +14,9 @@ from bs4 import BeautifulSoup
 
 from gameon_nb.data.relabel import step_rewards
 from gameon_nb.data.store import EpisodeStore
+from gameon_nb.loop import events as ev
+from gameon_nb.loop.summaries import JudgedExecution
+from gameon_nb.run.dir import RunDir
 from gameon_nb.skills.skill import Skill
 from gameon_nb.widgets import (
     EmptyEpisodeError,
@@ -23,7 +26,8 @@ from gameon_nb.widgets import (
 )
 from gameon_nb.widgets import encoding as encoding_module
 from gameon_nb.widgets.encoding import decode_image
-from gameon_nb.widgets.rollout import filmstrip_indices, prepare_rollout
+from gameon_nb.widgets.rollout import filmstrip_indices, prepare_rollout, step_label
+from gameon_nb.widgets.verdicts import Judgement, episode_verdicts
 
 EPISODE = 2  # two segments in the small run: the first succeeds, the second fails
 
@@ -175,13 +179,13 @@ def test_encoding_shows_a_progress_bar(
     store: EpisodeStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     bars: list[dict[str, object]] = []
-    real = encoding_module.tqdm
+    real = encoding_module.progress_bar
 
     def recording(iterable: object, **kwargs: object) -> object:
         bars.append(kwargs)
         return real(iterable, **kwargs)
 
-    monkeypatch.setattr(encoding_module, "tqdm", recording)
+    monkeypatch.setattr(encoding_module, "progress_bar", recording)
     RolloutViewer((store, EPISODE), cameras=["front_left", "experimenter"])
     assert len(bars) == 2
     assert all(bar["disable"] is False and bar["unit"] == "frame" for bar in bars)
@@ -251,3 +255,96 @@ def test_filmstrip_keeps_boundaries_and_spreads_the_rest(store: EpisodeStore) ->
     assert {0, 50, 150, 200} <= picked
     assert len(chosen) == 8
     assert filmstrip_indices(rollout, 100) == list(range(len(steps)))
+
+
+def judged(episode: int, segment: int | None, verdict: bool, truth: bool) -> JudgedExecution:
+    return JudgedExecution(
+        episode=episode, segment=segment, skill="lift the red block", truth=truth,
+        verdict=verdict, reasoning=f"seen {verdict}", backend="gemini", fallback=False,
+    )  # fmt: skip
+
+
+def judge_event(*verdicts: JudgedExecution, round: int = 1) -> ev.JudgeAgreement:
+    return ev.JudgeAgreement(
+        round=round, stage="judge", judged=len(verdicts), agree=0, backend="gemini",
+        verdicts=list(verdicts),
+    )  # fmt: skip
+
+
+def test_episode_verdicts_are_the_judges_word_per_segment() -> None:
+    log: list[ev.Event] = [
+        ev.StageStarted(round=1, stage="judge"),
+        judge_event(judged(EPISODE, 1, True, False), judged(EPISODE, None, False, False)),
+        judge_event(judged(EPISODE + 1, 0, True, True)),
+        judge_event(judged(EPISODE, 1, False, False), round=2),  # judged again: the later word
+    ]
+    first, second = episode_verdicts(log, EPISODE, 2)
+    assert first is None  # not judged; the task's verdict (segment None) is no segment's
+    assert second == Judgement(False, "seen False", "gemini", "")
+    assert episode_verdicts(log, EPISODE + 1, 1) == [Judgement(True, "seen True", "gemini", "")]
+    assert episode_verdicts(log, 99, 3) == [None, None, None]
+    with pytest.raises(ValueError, match="judged segment 1 of episode 2, which has 1"):
+        episode_verdicts(log, EPISODE, 1)
+
+
+@pytest.fixture
+def judged_run(small_run: Path, tmp_path: Path) -> RunDir:
+    """A run directory whose log says the judge judged the second segment of EPISODE (wrongly:
+    it failed) and the task, holding the small run's episodes."""
+    run = RunDir(tmp_path / "run")
+    run.root.mkdir()
+    run.episodes.symlink_to(small_run / "episodes")
+    log = ev.EventLog(run.events_path)
+    log.append(judge_event(judged(EPISODE, 1, True, False), judged(EPISODE, None, True, False)))
+    return run
+
+
+def test_a_rollout_opened_on_a_run_shows_its_judges_verdicts(judged_run: RunDir) -> None:
+    for where in (judged_run.root, str(judged_run.root), judged_run.store(), judged_run.episodes):
+        viewer = RolloutViewer((where, EPISODE), progress=False)
+        assert [s["verdict"] for s in viewer.segments] == [None, True], where
+        assert [s["agreement"] for s in viewer.segments] == ["unjudged", "disagree"]
+        assert viewer.segments[1]["reasoning"] == "seen True"
+        assert viewer.segments[1]["backend"] == "gemini"
+    soup = BeautifulSoup(rollout_html((judged_run.root, EPISODE)), "html.parser")
+    segments = soup.select(".gameon-timeline .gameon-segment")
+    assert [s["data-verdict"] for s in segments] == ["none", "true"]
+    assert [s["data-agreement"] for s in segments] == ["unjudged", "disagree"]
+    assert segments[1].select_one(".gameon-segment-verdict").get_text() == "truth ✗ · judge ✓"
+    assert "judge agrees on 0/1" in soup.get_text()
+    # verdicts given win over the log's; an episode given itself has no run to read
+    given = RolloutViewer((judged_run.root, EPISODE), verdicts=[False, None], progress=False)
+    assert [s["verdict"] for s in given.segments] == [False, None]
+    alone = RolloutViewer(judged_run.store().load(EPISODE), progress=False)
+    assert [s["verdict"] for s in alone.segments] == [None, None]
+
+
+def test_a_viewer_takes_verdicts_judged_after_it_opened(judged_run: RunDir) -> None:
+    viewer = RolloutViewer((judged_run.root, EPISODE), progress=False)
+    log = ev.EventLog(judged_run.events_path)
+    log.append(judge_event(judged(EPISODE, 0, True, True), round=2))
+    viewer.set_verdicts(episode_verdicts(log.read(), EPISODE, len(viewer.segments)))
+    assert [s["verdict"] for s in viewer.segments] == [True, True]
+    twin = BeautifulSoup(viewer.to_html(), "html.parser")
+    assert [s["data-agreement"] for s in twin.select(".gameon-segment")] == ["agree", "disagree"]
+
+
+def test_segments_give_the_skill_name_its_own_lines_and_steps_one_label(
+    store: EpisodeStore,
+) -> None:
+    episode = store.load(EPISODE)
+    soup = BeautifulSoup(rollout_html(episode, verdicts=[None, False]), "html.parser")
+    for segment, skill in zip(soup.select(".gameon-segment"), episode.skills, strict=True):
+        # the name first and alone, whole; the verdict under it, where it cuts nothing short
+        first, second = segment.find_all("div", recursive=False)
+        assert first["class"] == ["gameon-segment-skill"]
+        assert first.get_text() == skill
+        assert "white-space:nowrap" not in first["style"]
+        assert "-webkit-line-clamp:2" in first["style"]
+        assert second["class"] == ["gameon-segment-verdict"]
+    assert [
+        s.select_one(".gameon-segment-verdict").get_text() for s in soup.select(".gameon-segment")
+    ] == ["truth ✓ · judge —", "truth ✗ · judge ✗"]
+    captions = [c.get_text() for c in soup.select(".gameon-filmstrip figcaption")]
+    assert captions[0] == step_label(0, 200) == "step 0 / 200"
+    assert captions[-1] == "step 200 / 200"

@@ -10,9 +10,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from bs4 import BeautifulSoup
 
-from gameon_nb.config import RunConfig, override
-from gameon_nb.loop import STAGES, TINY, Experiment
+from gameon_nb.config import RunConfig, SimConfig, override
+from gameon_nb.loop import PRESETS, STAGES, TINY, Experiment
 from gameon_nb.loop import events as ev
 from gameon_nb.widgets import (
     JudgementCard,
@@ -22,11 +23,15 @@ from gameon_nb.widgets import (
     SkillLibraryView,
     stepper_html,
 )
-from gameon_nb.widgets.stages import stage_records
+from gameon_nb.widgets.encoding import decode_image
+from gameon_nb.widgets.stages import StageRecord, stage_records
 from gameon_nb.widgets.stepper import ALL_STAGES, StageError, button_states
+from gameon_nb.widgets.verdicts import episode_verdicts
 
 ONE_ROUND = [*TINY, "loop.rounds=1", "loop.eval_episodes=1", "learner.eval_envs=16"]
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+READABLE = 240
+"""Width in pixels below which the blocks of a view frame blur into blobs (64 did)."""
 
 
 def _html_outputs(stepper: LoopStepper) -> str:
@@ -48,6 +53,8 @@ class Observed:
     live: dict[str, list[object]] = field(default_factory=dict)
     error: str = ""
     after_error: dict[str, Any] = field(default_factory=dict)
+    verdicts: dict[str, list[list[bool | None]]] = field(default_factory=dict)
+    """Stage -> each live RolloutViewer's verdicts per segment, as the stage's output was shown."""
 
 
 @pytest.fixture(scope="module")
@@ -87,7 +94,16 @@ def observed(tmp_path_factory: pytest.TempPathFactory) -> Observed:
         "buttons": [b["state"] for b in stepper.controls.buttons],
         "crashes": len(crashes),
     }
+    render = stepper._render
+
+    def rendered(record: StageRecord, events: list[ev.Event]) -> None:
+        render(record, events)
+        viewers = [w for w in stepper._live if isinstance(w, RolloutViewer)]
+        seen.verdicts[record.stage] = [[s["verdict"] for s in v.segments] for v in viewers]
+
+    stepper._render = rendered  # type: ignore[method-assign]
     stepper._on_message(stepper.controls, {"type": "run", "stage": "grow", "request": 2}, [])
+    del stepper._render
     note("grow")
     return seen
 
@@ -256,3 +272,47 @@ def test_stage_records_join_a_resumed_attempt() -> None:
     assert [e.episode for e in records[1].of(ev.EpisodeCollected)] == [5, 6]
     assert records[1].summary == {}
     assert records[2].events == []
+
+
+def test_the_judges_verdicts_reach_the_rollout_shown_before_it(observed: Observed) -> None:
+    stepper = observed.stepper
+    (viewer,) = [w for w in stepper._live if isinstance(w, RolloutViewer)]
+    assert viewer.episode_id is not None
+    assert observed.verdicts["collect"] == [[None] * len(viewer.segments)]  # not judged yet
+    events = ev.EventLog(observed.root / "events.jsonl").read()
+    logged = episode_verdicts(events, viewer.episode_id, len(viewer.segments))
+    judged = [j for j in logged if j is not None]
+    assert len(judged) == len(logged)  # TINY judges every execution
+    words = [j.success for j in judged]
+    assert observed.verdicts["judge"] == [words]
+    assert [s["verdict"] for s in viewer.segments] == words
+    assert [s["reasoning"] for s in viewer.segments] == [j.reasoning for j in judged]
+    assert all(s["agreement"] in ("agree", "disagree") for s in viewer.segments)
+    # the static twin of the collect stage and a new stepper's viewer say the same
+    collect = BeautifulSoup(stepper.to_html(), "html.parser").select_one(
+        '.gameon-stage[data-stage="collect"]'
+    )
+    assert collect is not None
+    verdicts = [seg["data-verdict"] for seg in collect.select(".gameon-segment")]
+    assert verdicts == [str(w).lower() for w in words]
+    again = LoopStepper(observed.root, progress=False)
+    (fresh,) = [w for w in again._live if isinstance(w, RolloutViewer)]
+    assert fresh.segments == viewer.segments
+    again.close()
+
+
+def test_people_see_frames_at_a_readable_size(observed: Observed) -> None:
+    for name, preset in PRESETS.items():
+        height, width = override(RunConfig(), preset).sim.view_size
+        assert width >= READABLE, name
+        assert height >= READABLE * 3 // 4, name
+    assert override(RunConfig(), TINY).sim.image_size == SimConfig().image_size  # the policy's
+    shown = observed.live["grow"]
+    (viewer,) = [w for w in shown if isinstance(w, RolloutViewer)]
+    (card,) = [w for w in shown if isinstance(w, JudgementCard)]
+    for image in (viewer.frames["experimenter"][0], *card.frames):
+        assert decode_image(image).shape[1] >= READABLE
+    assert viewer.width >= 2 * READABLE
+    assert card.thumb >= READABLE
+    steps = ev.EventLog(observed.root / "events.jsonl").read(ev.EpisodeCollected)[0].steps
+    assert card.labels[0] == "step 0 / " + str(steps)  # as the viewer labels its steps

@@ -53,6 +53,11 @@ function revoke(urls) {
   for (const list of Object.values(urls)) list.forEach((url) => URL.revokeObjectURL(url));
 }
 
+// A state index as every gameon view names it (rollout.py's step_label).
+function stepLabel(step, steps) {
+  return `step ${step} / ${steps}`;
+}
+
 // Index of the last frame at or before `step` (frame steps ascend).
 function frameAt(frameSteps, step) {
   let lo = 0;
@@ -138,13 +143,14 @@ function render({ model, el }) {
         block.style.left = `${(100 * seg.start) / steps}%`;
         block.style.width = `${(100 * (seg.end - seg.start)) / steps}%`;
         block.style.borderLeftColor = PALETTE[i % PALETTE.length];
-        // the verdict first: a short segment truncates its skill text, not the verdict
+        // the skill name gets the segment's whole width (wrapped over two lines), the verdict
+        // a line of its own under it
         block.append(
+          h("span", { className: "gameon-segment-skill", text: seg.skill }),
           h("span", {
             className: `gameon-verdict gameon-${seg.agreement.replaceAll(" ", "-")}`,
             text: `judge ${mark(seg.verdict)}`,
           }),
-          h("span", { className: "gameon-segment-skill", text: seg.skill }),
         );
         block.addEventListener("click", () => seekStep(seg.start));
         return block;
@@ -199,7 +205,7 @@ function render({ model, el }) {
     slider.max = String(model.get("steps"));
     slider.value = String(step);
     label.textContent =
-      `step ${step} / ${model.get("steps")} · frame ${index + 1} / ${steps.length}`;
+      `${stepLabel(step, model.get("steps"))} · frame ${index + 1} / ${steps.length}`;
     cursor.style.left = `${(100 * step) / Math.max(model.get("steps"), 1)}%`;
     const s = currentSegment(step);
     const segments = model.get("segments");
@@ -287,7 +293,8 @@ function render({ model, el }) {
     model.save_changes();
   });
   image.addEventListener("load", () => {
-    image.classList.toggle("gameon-pixelated", image.naturalWidth * 2 <= model.get("width"));
+    // nearest-neighbour only for small frames blown up (3x and more); smooth for a 2x view
+    image.classList.toggle("gameon-pixelated", image.naturalWidth * 3 <= model.get("width"));
   });
 
   const handlers = {

@@ -19,12 +19,12 @@ from pathlib import Path
 from typing import TypedDict
 
 import numpy as np
-from tqdm.auto import tqdm
 
 from gameon_nb.config import RunConfig, SimConfig
 from gameon_nb.data.episode import Episode
 from gameon_nb.data.recorder import Actor, record_episode
 from gameon_nb.data.store import EpisodeStore
+from gameon_nb.progress import progress_bar
 from gameon_nb.run.dir import RunDir
 from gameon_nb.sim.controllers import scripted_controller
 from gameon_nb.sim.env import Obs, StackingEnv, make_env
@@ -165,7 +165,7 @@ def bootstrap(run_dir: Path, cfg: RunConfig, progress: bool = True) -> Bootstrap
     have = len(store)
     todo = max(cfg.bootstrap.episodes - have, 0)
     start, steps, successes, segments = time.perf_counter(), 0, 0, 0
-    bar = tqdm(total=todo, desc="bootstrap", unit="ep", disable=not progress)
+    bar = progress_bar(total=todo, desc="bootstrap", unit="ep", disable=not progress)
     for episode in _episodes(cfg, have, todo):
         store.append(episode)
         steps += episode.steps

@@ -22,10 +22,10 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from tqdm.auto import tqdm
 
 from gameon_nb.config import LearnerConfig
 from gameon_nb.data.store import EpisodeStore
+from gameon_nb.progress import progress_bar
 from gameon_nb.sim.scene import SceneState
 from gameon_nb.skills.skill import Skill
 
@@ -104,7 +104,9 @@ class TransitionData:
             raise ValueError(
                 f"the episode store {store.root} is empty: run `gameon bootstrap` first"
             )
-        for episode_id in tqdm(ids, desc="load episodes", disable=not progress, leave=False):
+        for episode_id in progress_bar(
+            ids, desc="load episodes", disable=not progress, leave=False
+        ):
             ep = store.load(episode_id, frames=pixels)
             rows = ep.steps + 1
             success = np.stack([s.success(ep.states) for s in parsed], axis=-1)  # (rows, S)

@@ -16,9 +16,9 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from tqdm.auto import tqdm
 
 from gameon_nb.config import SimConfig
+from gameon_nb.progress import progress_bar
 from gameon_nb.sim.env import StackingEnv, make_env
 from gameon_nb.skills.rates import wilson_interval
 from gameon_nb.skills.results import GrowthEvidence, SeenEpisode, SkillResult
@@ -81,7 +81,9 @@ def evaluate_skills(
         s.text: [] for s in parsed
     }
     slots = [_Slot(make_env(sim)) for _ in range(min(envs, len(jobs)))]
-    bar = tqdm(total=len(jobs), desc="evaluate", unit="ep", disable=not progress, leave=False)
+    bar = progress_bar(
+        total=len(jobs), desc="evaluate", unit="ep", disable=not progress, leave=False
+    )
 
     def start(slot: _Slot) -> None:
         slot.skill, slot.seed = jobs.pop()

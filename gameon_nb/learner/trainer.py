@@ -26,7 +26,6 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import torch
-from tqdm.auto import tqdm
 
 from gameon_nb.atomic import atomic_write_bytes
 from gameon_nb.config import LearnerConfig, from_dict, to_dict
@@ -36,6 +35,7 @@ from gameon_nb.learner import readout as R
 from gameon_nb.learner.evaluate import BatchPolicy
 from gameon_nb.learner.model import ACTION_DIM, ActorCritic, Observation, tokenize
 from gameon_nb.learner.readout import READOUTS
+from gameon_nb.progress import progress_bar
 from gameon_nb.sim.env import PROPRIO_FIELDS
 from gameon_nb.streams import TRAIN, stream
 
@@ -209,7 +209,9 @@ class Learner:
         window: list[dict[str, float]] = []
         started = time.perf_counter()
         deadline = started + seconds if seconds is not None else float("inf")
-        bar = tqdm(total=steps, desc="train", unit="step", disable=not progress, leave=False)
+        bar = progress_bar(
+            total=steps, desc="train", unit="step", disable=not progress, leave=False
+        )
         for _ in range(steps):
             if time.perf_counter() >= deadline:
                 break

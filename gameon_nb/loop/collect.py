@@ -17,12 +17,12 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from tqdm.auto import tqdm
 
 from gameon_nb.config import RunConfig
 from gameon_nb.data.episode import Episode
 from gameon_nb.data.recorder import EpisodeRecorder
 from gameon_nb.learner.evaluate import BatchPolicy
+from gameon_nb.progress import progress_bar
 from gameon_nb.sim.env import StackingEnv, make_env
 from gameon_nb.skills.skill import Skill
 from gameon_nb.streams import COLLECT_NOISE, stream
@@ -109,7 +109,9 @@ def collect(
     if not jobs:
         return
     envs = [make_env(config.sim) for _ in range(min(config.loop.envs, len(jobs)))]
-    bar = tqdm(total=len(jobs), desc="collect", unit="ep", disable=not progress, leave=False)
+    bar = progress_bar(
+        total=len(jobs), desc="collect", unit="ep", disable=not progress, leave=False
+    )
     try:
         for wave in waves(jobs, config.loop.envs):
             policy = policy_for(wave[0].index // config.loop.envs)

@@ -26,7 +26,6 @@ from typing import Any, Literal
 
 import mediapy
 import numpy as np
-from tqdm.auto import tqdm
 
 from gameon_nb.config import RunConfig
 from gameon_nb.data.bootstrap import bootstrap
@@ -62,6 +61,7 @@ from gameon_nb.loop.summaries import (
     TrainSummary,
 )
 from gameon_nb.loop.tensorboard import TensorBoardSink, open_sink
+from gameon_nb.progress import progress_bar
 from gameon_nb.records import to_json
 from gameon_nb.run.dir import RunDir, RunLock
 from gameon_nb.run.state import (
@@ -270,13 +270,17 @@ class Experiment:
             self.config = dataclasses.replace(self.config, loop=loop)
             self.rundir.save_config(self.config)
             self._reopen_if_budget_grew()
-        bar = tqdm(total=self.config.loop.rounds, desc="rounds", disable=not self.progress)
-        bar.update(max(self.round - 1, 0))
-        while not self.done:
-            before = self.round
-            self.run_round()
-            bar.update(self.round - before if not self.done else 1)
-        bar.close()
+
+        def finished() -> int:  # rounds whose grow stage has run
+            return self.round if self.done else max(self.round - 1, 0)
+
+        with progress_bar(
+            total=self.config.loop.rounds, desc="rounds", unit="round", disable=not self.progress
+        ) as bar:
+            bar.update(finished())
+            while not self.done:
+                self.run_round()
+                bar.update(finished() - bar.n)
 
     def close(self) -> None:
         """Close the envs and files this run holds, and give up its lock."""
@@ -559,8 +563,8 @@ class Experiment:
         relabel_known(self.library, data)  # every known skill relabelled on all data
         learner.set_data(data)
         rows: list[dict[str, float]] = []
-        bar = tqdm(total=steps, initial=steps - (target - learner.step), desc="train",
-                   disable=not self.progress, leave=False)  # fmt: skip
+        bar = progress_bar(total=steps, initial=steps - (target - learner.step), desc="train",
+                           disable=not self.progress, leave=False)  # fmt: skip
         while learner.step < target:
             chunk = min(self.config.loop.checkpoint_every, target - learner.step)
             for row in learner.fit(chunk):

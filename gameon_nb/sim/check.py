@@ -14,9 +14,9 @@ import warnings
 from typing import Literal, TypedDict
 
 from gymnasium.utils.env_checker import check_env
-from tqdm.auto import tqdm
 
 from gameon_nb.config import SimConfig
+from gameon_nb.progress import progress_bar
 from gameon_nb.sim.controllers import scripted_controller
 from gameon_nb.sim.env import make_env
 from gameon_nb.sim.gl import RenderingUnavailableError
@@ -97,7 +97,7 @@ def scripted_success(
     env = make_env(config)
     instances = list(t.instances()) or [()]
     by_colour: dict[str, list[bool]] = {"/".join(i) or "-": [] for i in instances}
-    for seed in tqdm(range(resets), desc=template, disable=not progress, leave=False):
+    for seed in progress_bar(range(resets), desc=template, disable=not progress, leave=False):
         colours = instances[seed % len(instances)]
         env.reset(seed=seed)
         controller = scripted_controller(template, colours, env.config)

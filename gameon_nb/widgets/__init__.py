@@ -40,7 +40,7 @@ from gameon_nb.widgets.rollout import (
     rollout_html,
     show_rollout,
 )
-from gameon_nb.widgets.verdicts import Judgement, as_judgement
+from gameon_nb.widgets.verdicts import Judgement, as_judgement, episode_verdicts
 
 if TYPE_CHECKING:
     from gameon_nb.widgets.domain import (
@@ -104,6 +104,7 @@ __all__ = [
     "curves_gallery_html",
     "curves_html",
     "drive",
+    "episode_verdicts",
     "judge_examples_html",
     "judgement_html",
     "library_html",

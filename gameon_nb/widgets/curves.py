@@ -5,8 +5,11 @@
     >>> curves_html(run_dir, metrics=rows)                       # SVG charts, no scripts
 
 `LearningCurves` wraps a plotly `FigureWidget` (plotly's own front end, no CDN) and carries the
-static twin in its display, like every gameon widget. Metrics whose name holds "loss" start
-visible; the others are one click away in the legend (their scales differ by orders).
+static twin in its display, like every gameon widget. Its two panels (success over rounds, metrics
+over steps) are laid out for what they hold: a panel with nothing to plot takes no room, and each
+panel is at least as tall as its legend, which sits beside it, so 19 skills' names neither overlap
+the other panel's nor scroll. Metrics whose name holds "loss" start visible; the others are one
+click away in the legend (their scales differ by orders).
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from gameon_nb.progress import front_end
 from gameon_nb.widgets.base import MimeBundle
 from gameon_nb.widgets.library_view import LibrarySource, load_library
 from gameon_nb.widgets.markup import BOX, escape
@@ -26,6 +30,7 @@ __all__ = [
     "curves_html",
     "default_shown",
     "metric_series",
+    "panel_layout",
     "show_curves",
     "success_series",
 ]
@@ -34,6 +39,59 @@ Series = dict[str, list[tuple[float, float]]]
 """Named (x, y) points: skill -> (round, success rate), or metric -> (step, value)."""
 
 STEP = "step"
+LEGEND_ROW = 19
+"""Pixels per legend entry: a panel is at least this times its series tall."""
+PANEL = {"success": 240, "metrics": 200}
+"""Least height of each panel in pixels."""
+GAP, TOP, BOTTOM = 80, 40, 50
+"""Pixels between the panels (the upper one's axis title and the lower one's title), above and
+below them."""
+
+
+def _title(text: str, y: float) -> dict[str, Any]:
+    """A panel's title, above its top left corner."""
+    at = {"x": 0, "xref": "paper", "xanchor": "left", "y": y, "yref": "paper", "yanchor": "bottom"}
+    return at | {"text": text, "showarrow": False, "font": {"size": 13}}
+
+
+def panel_layout(skills: int, metrics: int) -> dict[str, Any]:
+    """The plotly layout of the two panels for `skills` success and `metrics` metric series.
+
+    >>> panel_layout(19, 0)["height"]          # one panel, tall enough for 19 legend entries
+    """
+    heights = {
+        "success": max(PANEL["success"], LEGEND_ROW * skills + 10) if skills else 0,
+        "metrics": max(PANEL["metrics"], LEGEND_ROW * metrics + 10) if metrics else 0,
+    }
+    if not any(heights.values()):
+        heights["success"] = PANEL["success"]  # an empty chart still shows its axes
+    gap = GAP if all(heights.values()) else 0
+    plot = heights["success"] + gap + heights["metrics"]
+    low = (heights["metrics"] + gap) / plot
+    domains = {"success": [low, 1.0], "metrics": [0.0, heights["metrics"] / plot]}
+    titles = {
+        "success": "success rate per skill (click a name to hide it, double-click to isolate it)",
+        "metrics": "training metrics (click a name to show or hide it)",
+    }
+    layout: dict[str, Any] = {
+        "height": TOP + plot + BOTTOM,
+        "margin": {"l": 50, "r": 10, "t": TOP, "b": BOTTOM},
+        "template": "plotly_white",
+        "showlegend": True,
+        "annotations": [_title(titles[p], domains[p][1]) for p in heights if heights[p]],
+    }
+    for p, axis, legend in (("success", "", "legend"), ("metrics", "2", "legend2")):
+        shown = bool(heights[p])
+        layout[f"yaxis{axis}"] = {"domain": domains[p] if shown else [0.0, 0.0], "visible": shown}
+        layout[f"xaxis{axis}"] = {"anchor": f"y{axis}", "visible": shown}
+        layout[legend] = {
+            "x": 1.02, "xanchor": "left", "y": domains[p][1], "yanchor": "top",
+            "font": {"size": 11}, "tracegroupgap": 0, "visible": shown,
+        }  # fmt: skip
+    layout["xaxis"] |= {"title": {"text": "round"}, "dtick": 1}
+    layout["yaxis"] |= {"range": [-0.02, 1.02]}
+    layout["xaxis2"] |= {"title": {"text": "step"}}
+    return layout
 
 
 def success_series(library: LibrarySource) -> Series:
@@ -136,29 +194,10 @@ class LearningCurves:
         metrics: Iterable[Mapping[str, float]] | None = None,
         *,
         shown: Sequence[str] | None = None,
-        height: int = 560,
     ) -> None:
         import plotly.graph_objects as go
-        from plotly.subplots import make_subplots
 
-        figure = make_subplots(
-            rows=2,
-            cols=1,
-            vertical_spacing=0.2,
-            subplot_titles=("success rate per skill", "training metrics"),
-        )
-        figure.update_layout(
-            height=height,
-            margin={"l": 50, "r": 20, "t": 40, "b": 40},
-            legend={"y": 1.0, "yanchor": "top"},
-            legend2={"y": 0.43, "yanchor": "top"},
-            template="plotly_white",
-            showlegend=True,
-        )
-        figure.update_xaxes(title_text="round", dtick=1, row=1, col=1)
-        figure.update_yaxes(range=[-0.02, 1.02], row=1, col=1)
-        figure.update_xaxes(title_text="step", row=2, col=1)
-        self.figure: Any = go.FigureWidget(figure)
+        self.figure: Any = go.FigureWidget(layout=panel_layout(0, 0))
         """The plotly FigureWidget; put it in ipywidgets layouts as any widget."""
         self.success: Series = {}
         self.metrics: Series = {}
@@ -198,15 +237,23 @@ class LearningCurves:
         shown = set(self.shown_metrics())
         # colours by position within each panel, as in the static twin
         wanted = [
-            ("legend", name, points, 1, True, i)
+            ("legend", name, points, "", True, i)
             for i, (name, points) in enumerate(self.success.items())
         ]
         wanted += [
-            ("legend2", name, points, 2, name in shown, i)
+            ("legend2", name, points, "2", name in shown, i)
             for i, (name, points) in enumerate(self.metrics.items())
         ]
+        layout = panel_layout(len(self.success), len(self.metrics))
+        # the titles on their own: plotly.js refuses one relayout that sets a list and an item
+        titles = layout.pop("annotations")
+        if [(a.text, a.y) for a in self.figure.layout.annotations] != [
+            (t["text"], t["y"]) for t in titles
+        ]:
+            self.figure.layout.annotations = titles
         with self.figure.batch_update():
-            for legend, name, points, row, visible, i in wanted:
+            self.figure.update_layout(layout)
+            for legend, name, points, axis, visible, i in wanted:
                 xs = [x for x, _ in points]
                 ys = [y if math.isfinite(y) else None for _, y in points]
                 trace = traces.get((legend, name))
@@ -216,12 +263,12 @@ class LearningCurves:
                         y=ys,
                         name=name,
                         legend=legend,
-                        mode="lines+markers" if row == 1 else "lines",
+                        mode="lines" if axis else "lines+markers",
                         visible=True if visible else "legendonly",
                         line={"color": colour(i), "dash": dash(i)[0]},
                         marker={"color": colour(i)},
-                        row=row,
-                        col=1,
+                        xaxis=f"x{axis}",
+                        yaxis=f"y{axis}",
                     )
                 else:
                     trace.x, trace.y = xs, ys
@@ -246,16 +293,24 @@ def show_curves(
     library: LibrarySource | None = None,
     metrics: Iterable[Mapping[str, float]] | None = None,
     *,
-    static: bool = False,
+    static: bool | None = None,
     **kwargs: Any,
 ) -> None:
     """Display LearningCurves, or their static HTML with `static=True`.
 
     >>> show_curves(run_dir, metrics=rows)
     >>> show_curves(run_dir, static=True)
+
+    By default the static HTML where no one watches the kernel (papermill, `gameon batch`: see
+    `gameon_nb.progress.front_end`), since the executed notebook would save plotly's 5 MB
+    bundle with the widget; a `height` is then left out (LearningCurves' only).
     """
     from IPython.display import HTML, display
 
+    if static is None:
+        static = front_end() == "headless"
+    if static:
+        kwargs.pop("height", None)
     shown = (
         HTML(curves_html(library, metrics, **kwargs))  # type: ignore[no-untyped-call]
         if static

@@ -17,7 +17,8 @@ from typing import Literal
 import numpy as np
 import numpy.typing as npt
 from PIL import Image
-from tqdm.auto import tqdm
+
+from gameon_nb.progress import progress_bar
 
 __all__ = ["MIME", "ImageFormat", "data_uri", "decode_image", "encode_frames", "encode_image"]
 
@@ -52,7 +53,7 @@ def encode_frames(
     stack = list(frames) if isinstance(frames, Sequence) else list(np.asarray(frames))
     return [
         encode_image(frame, fmt, quality)
-        for frame in tqdm(stack, desc=desc, unit="frame", disable=not progress, delay=1.0)
+        for frame in progress_bar(stack, desc=desc, unit="frame", disable=not progress, delay=1.0)
     ]
 
 

@@ -151,7 +151,11 @@ def prepare_judgement(
     )
 
 
-def judgement_markup(view: JudgementView, *, thumb: int = 160) -> str:
+THUMB = 240
+"""Width of each frame in CSS pixels: the default view size's, so a view frame shows 1:1."""
+
+
+def judgement_markup(view: JudgementView, *, thumb: int = THUMB) -> str:
     """The static HTML of a prepared judgement (see `judgement_html`)."""
     j = view.judgement
     badge = chip(
@@ -237,7 +241,7 @@ class JudgementCard(TwinWidget):
     calls = t.Int(None, allow_none=True).tag(sync=True)
     agreement = t.Unicode("unjudged").tag(sync=True)
     """Derived from verdict and ground_truth; kept in step by the widget."""
-    thumb = t.Int(160).tag(sync=True)
+    thumb = t.Int(THUMB).tag(sync=True)
     """Width of each frame in CSS pixels; a click enlarges one."""
 
     def __init__(
@@ -255,7 +259,7 @@ class JudgementCard(TwinWidget):
         fmt: ImageFormat = "jpeg",
         quality: int = 85,
         progress: bool = True,
-        thumb: int = 160,
+        thumb: int = THUMB,
         **kwargs: Any,
     ) -> None:
         view = prepare_judgement(

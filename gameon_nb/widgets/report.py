@@ -5,8 +5,10 @@
 
 nbconvert prefers a widget's live view whenever the notebook stores widget state (nbclient and
 papermill store it by default), and that view needs the widget manager from a CDN. Here each
-output that carries a `text/html` twin drops its widget view, and the widget state is left out,
-so the report needs no network and no kernel.
+output that carries a `text/html` twin drops its widget view, and the widget state is left out;
+the page also leaves out the scripts nbconvert's lab template loads from CDNs (require.js, for
+widget managers and old JavaScript outputs; MathJax, for LaTeX in Markdown, which our notebooks
+do not use; mermaid, for diagrams), so the report makes no network request and needs no kernel.
 """
 
 from __future__ import annotations
@@ -15,9 +17,15 @@ import copy
 from pathlib import Path
 from typing import Any
 
-__all__ = ["WIDGET_VIEW", "notebook_html", "prefer_static"]
+__all__ = ["OFFLINE_TEMPLATE", "WIDGET_VIEW", "notebook_html", "prefer_static"]
 
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+OFFLINE_TEMPLATE = """{%- extends 'index.html.j2' -%}
+{%- block html_head_js_requirejs -%}{%- endblock html_head_js_requirejs -%}
+{%- block html_head_js_mathjax -%}{%- endblock html_head_js_mathjax -%}
+{%- block html_head_js_mermaidjs -%}{%- endblock html_head_js_mermaidjs -%}
+"""
+"""nbconvert's lab template less the blocks that load scripts from CDNs."""
 
 
 def prefer_static(notebook: Any, *, keep_widget_state: bool = False) -> Any:
@@ -36,7 +44,7 @@ def prefer_static(notebook: Any, *, keep_widget_state: bool = False) -> Any:
 def notebook_html(notebook: Any | Path | str, *, keep_widget_state: bool = False) -> str:
     """nbconvert's HTML of an executed notebook (node or path), widgets shown as static twins.
 
-    >>> notebook_html("executed.ipynb")
+    >>> notebook_html("executed.ipynb")                # self-contained: no network request
     >>> notebook_html(node, keep_widget_state=True)   # other widgets' views, from a CDN
     """
     import nbformat
@@ -47,7 +55,7 @@ def notebook_html(notebook: Any | Path | str, *, keep_widget_state: bool = False
         if isinstance(notebook, (str, Path))
         else notebook
     )
-    html, _ = HTMLExporter().from_notebook_node(  # type: ignore[no-untyped-call]
-        prefer_static(node, keep_widget_state=keep_widget_state)
-    )
+    template = {} if keep_widget_state else {"raw_template": OFFLINE_TEMPLATE}
+    exporter = HTMLExporter(template_name="lab", **template)  # type: ignore[no-untyped-call]
+    html, _ = exporter.from_notebook_node(prefer_static(node, keep_widget_state=keep_widget_state))
     return str(html)

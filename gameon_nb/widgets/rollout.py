@@ -1,5 +1,6 @@
 """Rollouts in a notebook: `RolloutViewer` plays an episode's frames; `rollout_html` is its twin.
 
+    >>> viewer = RolloutViewer((run_dir, 3))        # the judge's verdicts read from the run's log
     >>> viewer = RolloutViewer((store, 3), verdicts=[True, False])   # or RolloutViewer(episode)
     >>> viewer.camera = "front_left"; viewer.seek(120); viewer.to_html()
     >>> show_rollout(run_dir, 3, static=True)                        # a filmstrip, no kernel needed
@@ -7,7 +8,9 @@
 The frames go to the browser once, as one JPEG (or PNG) per frame in a binary synced trait, and
 play there: no round trip to the kernel per frame. Under the frame: the skill segments, coloured
 by ground truth and marked with the judge's verdict, and each segment's skill reward per step
-(relabelled from the stored scene states), with the current step marked.
+(relabelled from the stored scene states), with the current step marked. Opened on a run (a run
+directory or its store) with no `verdicts`, the viewer shows what the loop's judge said of the
+episode in the run's event log (`episode_verdicts`). Steps are labelled `step_label` everywhere.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from pathlib import Path
 from typing import Any, TypeAlias, TypedDict
 
 import numpy as np
+import numpy.typing as npt
 import traitlets as t
 
 from gameon_nb.data.episode import Episode
@@ -38,7 +42,7 @@ from gameon_nb.widgets.markup import (
     outcome_text,
 )
 from gameon_nb.widgets.svg import colour, reward_lanes_svg, svg_img
-from gameon_nb.widgets.verdicts import Judgement, agreement, as_judgement
+from gameon_nb.widgets.verdicts import Judgement, agreement, as_judgement, episode_verdicts
 
 __all__ = [
     "EmptyEpisodeError",
@@ -47,10 +51,12 @@ __all__ = [
     "RolloutSegment",
     "RolloutViewer",
     "UnknownCameraError",
+    "judged_frames",
     "load_episode",
     "prepare_rollout",
     "rollout_html",
     "show_rollout",
+    "step_label",
 ]
 
 EpisodeSource: TypeAlias = Episode | tuple[EpisodeStore | Path | str, int]
@@ -80,6 +86,41 @@ def open_store(where: EpisodeStore | Path | str) -> EpisodeStore:
     if not path.is_dir():
         raise FileNotFoundError(f"no run or episodes directory at {path}")
     return EpisodeStore(path)
+
+
+def step_label(step: int, steps: int) -> str:
+    """'step 40 / 60': a state index as the viewer, the filmstrip and the judge cards name it."""
+    return f"step {step} / {steps}"
+
+
+def judged_frames(
+    episode: Episode, camera: str, segment: int | None
+) -> tuple[list[npt.NDArray[np.uint8]], list[str]]:
+    """The frames of a segment (None: the whole episode, as for the task) the loop's judge saw,
+    its first and last, with their step labels: what a JudgementCard of it shows.
+
+    >>> frames, labels = judged_frames(episode, "experimenter", 0)   # labels: ['step 0 / 60', ...]
+    """
+    frames, steps = episode.segment_frames(camera, segment, ends_only=True)
+    return frames, [step_label(s, episode.steps) for s in steps]
+
+
+def run_of(where: EpisodeStore | Path | str) -> RunDir | None:
+    """The run a store, run directory or episodes directory belongs to, if it has an event log."""
+    path = (where.root if isinstance(where, EpisodeStore) else Path(where)).absolute()
+    for run in (RunDir(path), RunDir(path.parent)):
+        if run.events_path.is_file() and path in (run.root, run.episodes):
+            return run
+    return None
+
+
+def logged_verdicts(run: RunDir, episode: Episode) -> list[Judgement | None]:
+    """What the run's judge said of each segment of `episode` (None where it did not judge)."""
+    if episode.id is None:
+        return [None] * len(episode.segments)
+    from gameon_nb.loop.events import EventLog  # the loop's package imports torch: only here
+
+    return episode_verdicts(EventLog(run.events_path).read(), episode.id, len(episode.segments))
 
 
 def load_episode(source: EpisodeSource) -> Episode:
@@ -199,8 +240,12 @@ def prepare_rollout(
     quality: int = 85,
     progress: bool = True,
 ) -> Rollout:
-    """Encode an episode's frames and gather its segments' outcomes, verdicts and rewards."""
+    """Encode an episode's frames and gather its segments' outcomes, verdicts and rewards; with
+    no `verdicts`, an episode of a run shows what the run's judge said (`logged_verdicts`)."""
     episode = load_episode(source)
+    if verdicts is None and not isinstance(source, Episode):
+        run = run_of(source[0])
+        verdicts = None if run is None else logged_verdicts(run, episode)
     name = f"episode {episode.id}"
     if episode.steps == 0 or not episode.segments:
         raise EmptyEpisodeError(f"{name} is empty: {episode.steps} steps, no skill to show")
@@ -270,6 +315,10 @@ def filmstrip_indices(rollout: Rollout, max_frames: int) -> list[int]:
     return sorted(chosen)
 
 
+SKILL_LINES = 2
+"""Lines a timeline segment gives its skill name, above the verdict's own line."""
+
+
 def _segment_markup(index: int, segment: RolloutSegment, steps: int) -> str:
     verdict = segment.judgement.success
     width = 100 * (segment.end - segment.start) / max(steps, 1)
@@ -281,6 +330,10 @@ def _segment_markup(index: int, segment: RolloutSegment, steps: int) -> str:
     )
     background = outcome_colour(segment.success)
     border = DISAGREE if segment.agreement == "disagree" else background
+    clamp = (
+        f"display:-webkit-box;-webkit-box-orient:vertical;-webkit-line-clamp:{SKILL_LINES};"
+        f"max-height:{14 * SKILL_LINES}px;overflow:hidden;overflow-wrap:break-word"
+    )
     return (
         f'<div class="gameon-segment" data-index="{index}" '
         f'data-success="{str(segment.success).lower()}" '
@@ -288,10 +341,13 @@ def _segment_markup(index: int, segment: RolloutSegment, steps: int) -> str:
         f'data-agreement="{segment.agreement}" title="{escape(title)}" '
         f'style="flex:{segment.end - segment.start} 0 0;min-width:0;width:{width:.2f}%;'
         f"box-sizing:border-box;padding:2px 5px;margin-right:1px;overflow:hidden;"
-        f"white-space:nowrap;text-overflow:ellipsis;font-size:12px;color:white;"
+        f"font-size:12px;line-height:14px;color:white;"
         f"background:{background};border-bottom:4px solid {border};"
         f'border-left:4px solid {colour(index)}">'
-        f"truth {'✓' if segment.success else '✗'} · judge {judge} · {escape(segment.skill)}</div>"
+        f'<div class="gameon-segment-skill" style="{clamp}">{escape(segment.skill)}</div>'
+        '<div class="gameon-segment-verdict" style="white-space:nowrap;overflow:hidden;'
+        f'text-overflow:ellipsis;font-size:11px">truth {"✓" if segment.success else "✗"} · '
+        f"judge {judge}</div></div>"
     )
 
 
@@ -306,10 +362,10 @@ def rollout_markup(
     strip = "".join(
         f'<figure class="gameon-frame" style="margin:0 4px 4px 0;text-align:center">'
         f'<img src="{data_uri(frames[i], rollout.mime)}" data-step="{rollout.frame_steps[i]}" '
-        f'alt="{escape(camera)} at step {rollout.frame_steps[i]}" '
+        f'alt="{escape(camera)} at {step_label(rollout.frame_steps[i], rollout.steps)}" '
         f'style="width:{thumb}px;height:auto;display:block">'
-        f'<figcaption style="font-size:11px;color:#666">step {rollout.frame_steps[i]}'
-        "</figcaption></figure>"
+        '<figcaption style="font-size:11px;color:#666">'
+        f"{step_label(rollout.frame_steps[i], rollout.steps)}</figcaption></figure>"
         for i in indices
     )
     lanes = [(seg.skill, seg.rewards, (seg.start, seg.end)) for seg in rollout.segments]
@@ -380,9 +436,9 @@ def rollout_html(
 class RolloutViewer(TwinWidget):
     """Plays an episode's frames in the browser; see the module docstring.
 
-    >>> viewer = RolloutViewer((run_dir, 3), verdicts=[True, False]); viewer
+    >>> viewer = RolloutViewer((run_dir, 3)); viewer      # the run's judge's verdicts shown
     >>> viewer.camera = "front_left"; viewer.seek(100); viewer.playing = True
-    >>> viewer.set_verdicts([judge(seg) for seg in ...])     # after the judge has spoken
+    >>> viewer.set_verdicts(episode_verdicts(events, 3, len(viewer.segments)))  # judged since
     """
 
     _esm = asset_path("rollout_viewer.js")
@@ -405,8 +461,8 @@ class RolloutViewer(TwinWidget):
     fps = t.Float(4.0).tag(sync=True)
     """Frames per second at speed 1 (4 is real time for 20 Hz control, a frame every 5 steps)."""
     speed = t.Float(1.0).tag(sync=True)
-    width = t.Int(360).tag(sync=True)
-    """Displayed width of the frame in CSS pixels."""
+    width = t.Int(480).tag(sync=True)
+    """Displayed width of the frame in CSS pixels (twice the default view size's 240)."""
     segments: t.List[SegmentState] = t.List(t.Dict()).tag(sync=True)  # type: ignore[assignment]
 
     def __init__(
@@ -418,7 +474,7 @@ class RolloutViewer(TwinWidget):
         verdicts: Sequence[object] | None = None,
         fps: float = 4.0,
         speed: float = 1.0,
-        width: int = 360,
+        width: int = 480,
         fmt: ImageFormat = "jpeg",
         quality: int = 85,
         progress: bool = True,

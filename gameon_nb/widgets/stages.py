@@ -14,7 +14,7 @@ and statically by `part.html()`; the event log and the run directory stay the on
 from __future__ import annotations
 
 import mimetypes
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, TypeVar, cast
@@ -23,6 +23,7 @@ import numpy as np
 
 from gameon_nb.loop import events as ev
 from gameon_nb.loop.summaries import SetupSummary, StageSummary, TrainSummary
+from gameon_nb.progress import front_end
 from gameon_nb.run.dir import RunDir
 from gameon_nb.widgets.curves import LearningCurves, Series, curves_markup, metric_series
 from gameon_nb.widgets.encoding import data_uri
@@ -39,8 +40,14 @@ from gameon_nb.widgets.markup import (
     html_table,
     outcome_colour,
 )
-from gameon_nb.widgets.rollout import Rollout, RolloutViewer, prepare_rollout, rollout_markup
-from gameon_nb.widgets.verdicts import Judgement, agreement, fallback_text
+from gameon_nb.widgets.rollout import (
+    Rollout,
+    RolloutViewer,
+    judged_frames,
+    prepare_rollout,
+    rollout_markup,
+)
+from gameon_nb.widgets.verdicts import Judgement, agreement, episode_verdicts, judgement_of
 
 __all__ = [
     "RENDERERS",
@@ -52,6 +59,7 @@ __all__ = [
     "RolloutPart",
     "StagePart",
     "StageRecord",
+    "show_verdicts",
     "stage_parts",
     "stage_record",
     "stage_records",
@@ -98,7 +106,7 @@ class RolloutPart:
         return rollout_markup(self.rollout, max_frames=self.max_frames)
 
     def live(self) -> object:
-        return RolloutViewer(self.rollout, width=360)
+        return RolloutViewer(self.rollout)
 
 
 @dataclass(frozen=True)
@@ -126,7 +134,9 @@ class JudgementPart:
 
 @dataclass(frozen=True)
 class CurvesPart:
-    """Success per skill over rounds and/or training metrics: LearningCurves live."""
+    """Success per skill over rounds and/or training metrics: LearningCurves live (its static
+    twin where no one watches live, e.g. a stepper driven in a batch run: plotly's bundle would
+    weigh megabytes in the saved notebook)."""
 
     success: Series = field(default_factory=dict)
     metrics: Sequence[Mapping[str, float]] = ()
@@ -135,7 +145,9 @@ class CurvesPart:
         return curves_markup(self.success, metric_series(self.metrics))
 
     def live(self) -> object:
-        curves = LearningCurves(metrics=self.metrics, height=420 if self.success else 320)
+        if front_end() == "headless":
+            return HtmlPart(self.html()).live()
+        curves = LearningCurves(metrics=self.metrics)
         for skill, points in self.success.items():
             for round_, rate in points:
                 curves.append_success(skill, int(round_), rate)
@@ -419,7 +431,9 @@ def _collect(ctx: Context, record: StageRecord) -> list[StagePart]:
     first = collected[0].episode
     store = ctx.run.store()
     if first in store.ids():
-        parts.append(RolloutPart(prepare_rollout((store, first), progress=False)))
+        episode = store.load(first)
+        verdicts = episode_verdicts(ctx.events, first, len(episode.segments))
+        parts.append(RolloutPart(prepare_rollout(episode, verdicts=verdicts, progress=False)))
     return parts
 
 
@@ -475,12 +489,8 @@ def _judge(ctx: Context, record: StageRecord) -> list[StagePart]:
         view = ctx.run.load_config().sim.view_camera
         if view in episode.frames:
             segment = None if shown["segment"] is None else int(shown["segment"])
-            frames, steps = episode.segment_frames(view, segment, ends_only=True)
-            labels = [f"step {s}" for s in steps]
-            verdict = Judgement(
-                shown["verdict"], shown.get("reasoning", ""), shown.get("backend", ""),
-                fallback_text(shown.get("fallback")),
-            )  # fmt: skip
+            frames, labels = judged_frames(episode, view, segment)
+            verdict = judgement_of(shown)
             parts.append(JudgementPart(shown["skill"], frames, verdict, shown["truth"], labels))
     return parts
 
@@ -582,6 +592,19 @@ def stage_parts(
     root = _root(run)
     log = list(events) if events is not None else ev.EventLog(root.events_path).read()
     return RENDERERS[record.stage](Context(root, log), record)
+
+
+def show_verdicts(shown: Iterable[object], events: Sequence[ev.Event]) -> None:
+    """Give every RolloutViewer among `shown` the judge's verdicts `events` hold on its episode:
+    the stepper calls it after each stage, so the collect stage's viewer, rendered before the
+    judge ran, shows the judge's word once it has spoken.
+
+    >>> show_verdicts(stepper._live, EventLog(run.events_path).read())
+    """
+    for widget in shown:
+        if isinstance(widget, RolloutViewer) and widget.episode_id is not None:
+            verdicts = episode_verdicts(events, widget.episode_id, len(widget.segments))
+            widget.set_verdicts(verdicts)
 
 
 def section_header(record: StageRecord) -> str:

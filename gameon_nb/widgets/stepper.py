@@ -36,6 +36,7 @@ from gameon_nb.widgets.markup import BOX, FAILURE, chip, escape
 from gameon_nb.widgets.stages import (
     SETUP,
     StageRecord,
+    show_verdicts,
     stage_parts,
     stage_records,
     stage_section_html,
@@ -331,6 +332,7 @@ class LoopStepper(ipywidgets.VBox):  # type: ignore[misc]
             shown = part.live()
             self._live.append(shown)
             self._append(shown)
+        show_verdicts(self._live, events)  # the judge's word reaches the viewers shown before it
         self.controls.timings = {**self.controls.timings, record.stage: record.finished.seconds}
 
     def _show_existing(self) -> None:

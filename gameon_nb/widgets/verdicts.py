@@ -3,18 +3,33 @@
     >>> as_judgement(True).success, as_judgement(None).success       # (True, None)
     >>> as_judgement(verdict).reasoning        # any object with success, reasoning, backend, ...
     >>> agreement(True, False)                 # 'disagree'
+    >>> episode_verdicts(EventLog(run.events_path).read(), 7, 2)   # [Judgement(True, ...), None]
 
 The experimenter's own verdict type is read by attribute (success, reasoning, backend, fallback,
-calls), so the widgets do not depend on the experimenter package.
+calls), so the widgets do not depend on the experimenter package. What the loop's judge said is
+in the run's event log; `episode_verdicts` gives one episode's, per skill segment.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sized
+from collections.abc import Iterable, Mapping, Sized
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-__all__ = ["Agreement", "Judgement", "agreement", "as_judgement", "fallback_text"]
+if TYPE_CHECKING:  # the loop's modules import torch: loaded where events are read
+    from gameon_nb.loop.events import Event
+    from gameon_nb.loop.summaries import JudgedExecution
+
+__all__ = [
+    "Agreement",
+    "Judgement",
+    "agreement",
+    "as_judgement",
+    "episode_verdicts",
+    "executions_judged",
+    "fallback_text",
+    "judgement_of",
+]
 
 Agreement = Literal["agree", "disagree", "unjudged", "no ground truth"]
 
@@ -90,3 +105,50 @@ def agreement(verdict: bool | None, truth: bool | None) -> Agreement:
     if truth is None:
         return "no ground truth"
     return "agree" if verdict == truth else "disagree"
+
+
+def judgement_of(judged: JudgedExecution) -> Judgement:
+    """The Judgement of one execution the loop's judge judged (an event's verdict)."""
+    return Judgement(
+        judged["verdict"],
+        str(judged.get("reasoning") or ""),
+        str(judged.get("backend") or ""),
+        fallback_text(judged.get("fallback")),
+    )
+
+
+def executions_judged(events: Iterable[Event]) -> dict[tuple[int, int | None], JudgedExecution]:
+    """Every execution the judge judged in a log, by (episode, segment); segment None is the
+    task. A later verdict on the same execution (a judge stage run again) replaces the earlier.
+
+    >>> executions_judged(EventLog(run.events_path).read())[(7, 0)]["verdict"]
+    """
+    from gameon_nb.loop.events import JudgeAgreement  # loaded already: the events are its
+
+    return {
+        (int(v["episode"]), None if v["segment"] is None else int(v["segment"])): v
+        for e in events
+        if isinstance(e, JudgeAgreement)
+        for v in e.verdicts
+    }
+
+
+def episode_verdicts(
+    events: Iterable[Event], episode: int, segments: int
+) -> list[Judgement | None]:
+    """The judge's word on each of an episode's `segments` skill segments, None where it did not
+    judge: what `RolloutViewer(..., verdicts=)` takes.
+
+    >>> episode_verdicts(EventLog(run.events_path).read(), 7, 2)   # [Judgement(True, ...), None]
+    >>> viewer.set_verdicts(episode_verdicts(events, viewer.episode_id, len(viewer.segments)))
+    """
+    shown: list[Judgement | None] = [None] * segments
+    for (judged_episode, segment), judged in executions_judged(events).items():
+        if judged_episode != episode or segment is None:
+            continue
+        if not 0 <= segment < segments:
+            raise ValueError(
+                f"the log judged segment {segment} of episode {episode}, which has {segments}"
+            )
+        shown[segment] = judgement_of(judged)
+    return shown

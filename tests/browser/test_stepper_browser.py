@@ -1,7 +1,8 @@
 """02_step_by_step in JupyterLab in Chromium: the LoopStepper clicked through setup and a whole
 round of the TINY preset. Checks that the next stage is highlighted, that the buttons are disabled
 and a progress bar runs while a stage runs, that each stage's output appears, that the proposed
-task shows, and that the RolloutViewer of the collected episodes shows frames and scrubs."""
+task shows, and that the RolloutViewer of the collected episodes shows frames and scrubs; and that
+once the judge has spoken that viewer shows its verdicts, with every skill's name readable."""
 
 from __future__ import annotations
 
@@ -14,8 +15,15 @@ from papermill.iorw import load_notebook_node
 from papermill.parameterize import parameterize_notebook
 from playwright.sync_api import Page
 
-from gameon_nb.loop import STAGES
-from tests.browser.harness import DECODED, POLL_MS, JupyterLab, first_frame, pixels
+from gameon_nb.loop import STAGES, TINY
+from tests.browser.harness import (
+    DECODED,
+    POLL_MS,
+    JupyterLab,
+    first_frame,
+    pixels,
+    write_notebook,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -76,8 +84,23 @@ def test_stepper_runs_a_round_in_jupyterlab(lab: JupyterLab, tmp_path: Path) -> 
 
     assert "finished: round budget spent" in stepper.locator(".gameon-stepper-status").inner_text()
     assert all(buttons.nth(i).is_disabled() for i in range(10))
-    shown = [page.locator(".gameon-stage").nth(i).get_attribute("data-stage") for i in range(9)]
+    shown = page.evaluate(
+        "() => [...document.querySelectorAll('.gameon-stage')]"
+        ".filter(e => !e.closest('details')).map(e => e.dataset.stage)"
+    )
     assert shown == list(STAGES)
+    # setup's output is still there, folded above the round's; a click opens it
+    folded = page.locator('details.gameon-stepper-round[data-round="0"]')
+    assert folded.count() == 1
+    assert folded.get_attribute("open") is None
+    setup = folded.locator('.gameon-stage[data-stage="setup"]')
+    assert not setup.is_visible()
+    folded.locator("summary").click()
+    setup.wait_for(state="visible")
+    assert folded.locator(".gameon-evaluation").count() == 1
+    # with every stage done (and timed) the buttons still fit on one row
+    tops = {round(buttons.nth(i).bounding_box()["y"]) for i in range(10)}  # type: ignore[index]
+    assert len(tops) == 1, f"the stage buttons wrap onto {len(tops)} rows"
     assert page.locator(".gameon-judgement.gameon-live").count() == 1
     assert page.locator(".gameon-library.gameon-live").count() == 1
     assert lab.execute(page, "print(exp.next_stage, stepper.error == '')").split() == [
@@ -106,3 +129,106 @@ def check_rollout(lab: JupyterLab, page: Page) -> None:
     moved = np.abs(pixels(frame.screenshot()) - first_pixels).mean()
     assert moved > 0.5, f"scrubbing left the pixels nearly unchanged ({moved:.2f})"
     lab.screenshot(page, "loop_stepper_rollout", full_page=False)
+
+
+JUDGED = "judged.ipynb"
+LAYOUT = "layout.ipynb"
+SEGMENTS = ".gameon-rollout-timeline .gameon-segment"
+CLIPPED = "el => el.scrollWidth > el.clientWidth + 1 || el.scrollHeight > el.clientHeight + 1"
+
+
+def test_after_the_judge_stage_the_viewer_shows_its_verdicts(
+    lab: JupyterLab, tmp_path: Path
+) -> None:
+    """A click on 'judge' runs setup to judge; the collect stage's viewer, shown before the judge
+    ran, then carries the judge's verdicts on its segments and in its detail line. Another
+    viewer, of a bootstrap episode with short segments, shows each skill's name whole."""
+    run = tmp_path / "run"
+    sets = [*TINY, "loop.rounds=1", "loop.eval_episodes=1", "learner.eval_envs=16"]
+    write_notebook(
+        lab.root / JUDGED,
+        [
+            "from gameon_nb.config import RunConfig, override\n"
+            "from gameon_nb.loop import Experiment\n"
+            "from gameon_nb.widgets import LoopStepper\n"
+            f"exp = Experiment({str(run)!r}, override(RunConfig(), {sets!r}))\n"
+            "stepper = LoopStepper(exp)\n"
+            "stepper",
+        ],
+    )
+    page = lab.open(JUDGED)
+    lab.run_all(page)
+    stepper = page.locator(".gameon-stepper.gameon-live")
+    stepper.locator(f'{BUTTONS}[data-stage="judge"]').click()
+    page.wait_for_function(STAGE_DONE, arg="judge", timeout=STAGE_TIMEOUT_MS, polling=POLL_MS)
+    page.locator('.gameon-stage[data-stage="judge"]').wait_for(state="attached")
+    assert not stepper.locator(".gameon-stepper-error-box").is_visible()
+
+    viewer = page.locator(".gameon-rollout.gameon-live")
+    assert viewer.count() == 1  # the collect stage's: the judge stage shows a card, no viewer
+    segments = viewer.locator(SEGMENTS)
+    page.wait_for_function(  # the timeline is drawn anew when the verdicts arrive: query it
+        "() => (els => els.length > 0 && els.every(el => el.dataset.verdict !== 'none'))("
+        f"[...document.querySelectorAll('.gameon-rollout.gameon-live {SEGMENTS}')])",
+        polling=POLL_MS,
+    )
+    words = lab.execute(
+        page,
+        "from gameon_nb.widgets.verdicts import episode_verdicts\n"
+        "viewer = next(w for w in stepper._live if type(w).__name__ == 'RolloutViewer')\n"
+        "judged = episode_verdicts(exp.events.read(), viewer.episode_id, len(viewer.segments))\n"
+        "print(*[str(j.success).lower() for j in judged])\n"
+        "print(*[('agree' if j.success == s['success'] else 'disagree')\n"
+        "        for j, s in zip(judged, viewer.segments)])",
+    ).splitlines()
+    verdicts, agreements = words[0].split(), words[1].split()
+    assert [segments.nth(i).get_attribute("data-verdict") for i in range(segments.count())] == (
+        verdicts
+    )
+    assert [segments.nth(i).get_attribute("data-agreement") for i in range(segments.count())] == (
+        agreements
+    )
+    marks = {"true": "✓", "false": "✗"}
+    assert segments.first.locator(".gameon-verdict").inner_text() == f"judge {marks[verdicts[0]]}"
+    detail = viewer.locator(".gameon-rollout-detail").inner_text()
+    assert "not judged" not in detail
+    assert f"judge {'success' if verdicts[0] == 'true' else 'failure'}" in detail
+    viewer.scroll_into_view_if_needed()
+    lab.screenshot(page, "loop_stepper_judged_rollout", full_page=False)
+
+    # a narrow viewer of the bootstrap episode with the most segments (the narrowest first)
+    write_notebook(
+        lab.root / LAYOUT,
+        [
+            "import ipywidgets\n"
+            "from gameon_nb.run.dir import RunDir\n"
+            "from gameon_nb.widgets import RolloutViewer\n"
+            f"store = RunDir({str(run)!r}).store()\n"
+            "episodes = [store.load(i, frames=False) for i in store.ids()]\n"
+            "def narrowest(e): return min(b - a for a, b in e.segments) / e.steps\n"
+            "chosen = max(episodes, key=lambda e: (len(e.segments), -narrowest(e)))\n"
+            "viewer = RolloutViewer((store, chosen.id), width=320)\n"
+            "ipywidgets.Box([viewer], layout={'width': '360px'})  # as beside another",
+        ],
+    )
+    other = lab.open(LAYOUT)
+    lab.run_all(other)
+    timeline = other.locator(".gameon-rollout.gameon-live .gameon-rollout-timeline")
+    timeline.wait_for(state="visible")
+    track = timeline.bounding_box()
+    assert track is not None
+    blocks = timeline.locator(".gameon-segment")
+    checked = []
+    for i in range(blocks.count()):
+        box = blocks.nth(i).bounding_box()
+        assert box is not None
+        if box["width"] < 80:  # too narrow for any name: its title and the detail line say it
+            continue
+        skill = blocks.nth(i).locator(".gameon-segment-skill")
+        for part in (blocks.nth(i), skill, blocks.nth(i).locator(".gameon-verdict")):
+            assert not part.evaluate(CLIPPED), f"{skill.inner_text()!r} cut short in {box}"
+        checked.append(box["width"] / track["width"])
+    assert checked
+    assert min(checked) < 0.4, "no short segment to check"
+    lab.screenshot(other, "rollout_segment_labels", full_page=False)
+    assert not lab.unexpected_console(), lab.console

@@ -133,9 +133,9 @@ def test_a_static_twin_beside_a_live_viewer_shows_its_frames(lab: JupyterLab, pa
     for i in range(2):
         box = segments.nth(i).bounding_box()
         assert box is not None
-        assert timeline["y"] - 1 <= box["y"] and box["y"] + box["height"] <= (
-            timeline["y"] + timeline["height"] + 1
-        ), f"segment {i} {box} outside its timeline {timeline}"
+        assert timeline["y"] - 1 <= box["y"], f"segment {i} {box} above its timeline {timeline}"
+        bottom = timeline["y"] + timeline["height"] + 1
+        assert box["y"] + box["height"] <= bottom, f"segment {i} {box} below its timeline"
     for i in range(images.count()):  # what is on screen is the frame, not a box over it
         shot = pixels(images.nth(i).screenshot())
         assert shot.std() > 5.0, f"filmstrip frame {i} is one flat colour ({shot.std():.1f})"
@@ -191,6 +191,15 @@ def test_judgement_card_and_library_view(lab: JupyterLab, page: Page) -> None:
     assert not lab.unexpected_console(), lab.console
 
 
+def _overlap(a: dict[str, float], b: dict[str, float]) -> bool:
+    return (
+        a["x"] < b["x"] + b["width"]
+        and b["x"] < a["x"] + a["width"]
+        and a["y"] < b["y"] + b["height"]
+        and b["y"] < a["y"] + a["height"]
+    )
+
+
 TRACES = "() => document.querySelector('.js-plotly-plot').data.map(d => [d.name, d.x.length])"
 
 
@@ -205,6 +214,26 @@ def test_learning_curves_update_live(lab: JupyterLab, page: Page) -> None:
     )
     page.wait_for_function(f"() => ({TRACES})().length === 2", polling=POLL_MS)
     assert sorted(page.evaluate(TRACES)) == [["critic_loss", 3], ["lift the red block", 1]]
+
+    # as many skills as a demo run evaluates: no legend over a plot area or over the other legend
+    lab.execute(
+        page,
+        "from gameon_nb.skills import all_skills\n"
+        "for skill in all_skills()[:19]:\n"
+        "    curves.append_success(skill.text, 1, 0.5)",
+    )
+    page.wait_for_function(f"() => ({TRACES})().length === 20", polling=POLL_MS)
     plot.scroll_into_view_if_needed()
+    page.wait_for_timeout(500)  # plotly lays the legends out after the traces
+    legends = [
+        plot.locator(f"g.infolayer > g.{name}").bounding_box() for name in ("legend", "legend2")
+    ]
+    areas = [plot.locator("rect.nsewdrag").nth(i).bounding_box() for i in range(2)]
+    boxes = [b for b in [*legends, *areas] if b is not None]
+    assert len(boxes) == 4
+    for i, legend in enumerate(boxes[:2]):
+        for j, other in enumerate(boxes):
+            if j != i:
+                assert not _overlap(legend, other), f"legend {i} overlaps box {j}: {boxes}"
     lab.screenshot(page, "learning_curves", full_page=False)
     assert not lab.unexpected_console(), lab.console
