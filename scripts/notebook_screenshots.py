@@ -34,6 +34,7 @@ SHOTS = {
 
 def main() -> None:
     import nbformat
+    from papermill.iorw import load_notebook_node
     from papermill.parameterize import parameterize_notebook
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -45,7 +46,7 @@ def main() -> None:
         root.mkdir()
         with jupyter_lab(root, artifacts=Path(tmp) / "artifacts") as lab:
             for name, (parameters, selector, shot) in SHOTS.items():
-                node = nbformat.read(REPO / "notebooks" / f"{name}.ipynb", as_version=4)
+                node = load_notebook_node(str(REPO / "notebooks" / f"{name}.ipynb"))
                 runs = {"run_dir": str(root / "runs" / name)} if "preset" in parameters else {}
                 node = parameterize_notebook(node, parameters | runs)
                 nbformat.write(node, root / f"{name}.ipynb")
@@ -53,7 +54,7 @@ def main() -> None:
                 lab.run_all(page)
                 target = page.locator(selector).first
                 target.scroll_into_view_if_needed()
-                page.evaluate("() => window.scrollBy(0, 0)")
+                target.evaluate("e => e.scrollIntoView({block: 'start'})")  # its top at the top
                 page.wait_for_timeout(1500)  # frames decode, plots lay out
                 path = args.out / f"{shot}.jpg"
                 page.screenshot(path=str(path), type="jpeg", quality=80)
