@@ -5,6 +5,7 @@
     $ gameon bench readouts --run-dir runs/demo --json   # every read-out on one checkpoint
     $ gameon bench learning --minutes 15 --json         # bootstrap, train, every base skill
     $ gameon bench demo --run-dir runs/seeds --json     # the demo on seeds 0, 1, 2
+    $ gameon bench learner-speed --json                 # FLOPs, MFU, profile, time to 0.9
     $ gameon snapshot --out scene.png  # a picture of a seeded scene
     $ gameon bootstrap --run-dir runs/a --episodes 200   # the starting data set
     $ gameon retrieve "pick up the red cube" --json      # free text -> library skill
@@ -461,7 +462,18 @@ def _bench(args: argparse.Namespace) -> int:
             print(f"gameon bench demo: {error}", file=sys.stderr)
             raise SystemExit(2) from None
 
+    def speed() -> JsonObject:
+        from gameon_nb.bench.speed import measure_learner_speed
+
+        return measure_learner_speed(
+            episodes=args.data_episodes or 1000, eval_every=args.eval_every,
+            eval_episodes=args.episodes if args.episodes != 50 else 20,
+            max_minutes=args.minutes if args.minutes != 15.0 else 20.0, run_dir=args.run_dir,
+            seed=args.seed, assignments=args.set, progress=not args.json,
+        )  # fmt: skip
+
     benches: dict[str, Callable[[], JsonObject]] = {
+        "learner-speed": speed,
         "sim": sim,
         "learner": learner,
         "readouts": readouts,
@@ -507,15 +519,26 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("bench", help="side-by-side performance measurements")
     p.add_argument(
-        "what", choices=["sim", "learner", "readouts", "learning", "demo"], help="what to measure"
+        "what",
+        choices=["sim", "learner", "learner-speed", "readouts", "learning", "demo"],
+        help="what to measure",
+    )
+    p.add_argument(
+        "--eval-every", type=int, default=2000, help="learner-speed: updates between evaluations"
     )
     p.add_argument("--seeds", default="0,1,2", help="demo: comma-separated seeds")
-    p.add_argument("--minutes", type=float, default=15.0, help="learning: training wall time")
+    p.add_argument(
+        "--minutes", type=float, default=15.0,
+        help="learning: training wall time; learner-speed: the most training time (default 20)",
+    )  # fmt: skip
     p.add_argument("--seconds", type=float, default=6.0, help="sim: time per side of each part")
     p.add_argument("--skill", default="lift the red block", help="learner: the skill to learn")
     p.add_argument("--budget-updates", type=int, default=2000, help="learner: updates per side")
     p.add_argument("--budget-seconds", type=float, default=120.0, help="learner: training seconds")
-    p.add_argument("--episodes", type=int, default=50, help="learner, readouts: eval episodes")
+    p.add_argument(
+        "--episodes", type=int, default=50,
+        help="learner, readouts: eval episodes; learner-speed: per base skill (default 20)",
+    )  # fmt: skip
     p.add_argument(
         "--run-dir", type=Path,
         help="learner: a run's episodes (default: a cached set); readouts: the trained run; "
@@ -529,7 +552,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0, help="learner: seed of data, nets and resets")
     p.add_argument(
         "--data-episodes", type=int, default=None,
-        help="learner: cached set's size (400); learning: bootstrap episodes (1000)",
+        help="learner: cached set's size (400); learning, learner-speed: bootstrap episodes "
+        "(1000)",
     )  # fmt: skip
     p.add_argument("--threads", type=int, help="learner: torch threads of each side (default 1)")
     p.add_argument("--d3rlpy-venv", type=Path, help="learner: d3rlpy's venv (default in the cache)")

@@ -39,7 +39,19 @@ from gameon_nb.progress import progress_bar
 from gameon_nb.sim.env import PROPRIO_FIELDS
 from gameon_nb.streams import TRAIN, stream
 
-__all__ = ["CheckpointError", "Learner", "pick_device"]
+__all__ = ["PARTS", "CheckpointError", "Learner", "part", "pick_device"]
+
+PARTS = (
+    "tensors", "target", "encoders", "critic", "actor", "losses", "backward", "optimiser",
+    "statistics",
+)  # fmt: skip
+"""The named parts of an update, in order (profiler regions `gameon.<part>`)."""
+
+
+def part(name: str) -> torch.profiler.record_function:
+    """A profiler region of an update's part (a no-op when no profiler records)."""
+    return torch.profiler.record_function(f"gameon.{name}")
+
 
 PROPRIO_DIM = len(PROPRIO_FIELDS)
 
@@ -140,17 +152,22 @@ class Learner:
         return log_probs.gather(-1, picks.unsqueeze(-1)).squeeze(-1).sum(-1)
 
     def update(self, batch: dict[str, npt.NDArray[Any]]) -> dict[str, float]:
-        """One gradient step on a batch from `BatchSampler.sample`; returns its statistics."""
+        """One gradient step on a batch from `BatchSampler.sample`; returns its statistics.
+
+        Its parts run in profiler regions named `PARTS` (free when no profiler listens), which
+        `gameon bench learner-speed` reads."""
         cfg, model, target = self.config, self.model, self.target
         assert self._tokens is not None
-        tokens = self._tokens[torch.as_tensor(batch["skill"], device=self.device)]
-        action = torch.as_tensor(batch["action"], device=self.device)
-        returns = torch.as_tensor(batch["return"], device=self.device)
-        discount = torch.as_tensor(batch["next_discount"], device=self.device)
-        bc_mask = torch.as_tensor(batch["bc_mask"], device=self.device)
+        with part("tensors"):
+            tokens = self._tokens[torch.as_tensor(batch["skill"], device=self.device)]
+            action = torch.as_tensor(batch["action"], device=self.device)
+            returns = torch.as_tensor(batch["return"], device=self.device)
+            discount = torch.as_tensor(batch["next_discount"], device=self.device)
+            bc_mask = torch.as_tensor(batch["bc_mask"], device=self.device)
+            obs, next_obs = self._obs(batch), self._obs(batch, "next_")
         m = cfg.action_samples
-        with torch.no_grad(), self._autocast():
-            next_features = target.features(self._obs(batch, "next_"), tokens)
+        with part("target"), torch.no_grad(), self._autocast():
+            next_features = target.features(next_obs, tokens)
             next_actions = self.centres[self._sample_bins(target.policy(next_features), m)]
             next_probs = torch.softmax(target.critic(next_features, next_actions).float(), -1)
             values = returns[:, None, None] + discount[:, None, None] * self.support  # (B, 1, A)
@@ -160,42 +177,48 @@ class Learner:
                 self.support,
             )
         with self._autocast():
-            features = model.features(self._obs(batch), tokens)
-            critic_logits = model.critic(features, action).float()
-            logits = model.policy(features).float()
-        critic_loss = L.cross_entropy(critic_logits, td_target)
-        bc = L.bc_loss(logits, action, bc_mask, self.centres)
-        with torch.no_grad(), self._autocast():
-            picks = self._sample_bins(logits.detach(), m)
-            q_logits = model.critic(features.detach(), self.centres[picks]).float()
-            q = (torch.softmax(q_logits, -1) * self.support).sum(-1)  # (B, M)
-            weights = L.improvement_weights(q, cfg.eta)
-        improvement = L.improvement_loss(self._log_prob(logits, picks), weights)
-        policy = L.policy_loss(bc, improvement, cfg.bc_weight)
-        loss = cfg.critic_weight * critic_loss + policy
-        self.optimizer.zero_grad(set_to_none=True)
-        loss.backward()  # type: ignore[no-untyped-call]
-        grad_norm = torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
-        self.optimizer.step()
-        self.step += 1
-        if self.step % cfg.target_period == 0:
-            target.load_state_dict(model.state_dict())
-        with torch.no_grad():
+            with part("encoders"):
+                features = model.features(obs, tokens)
+            with part("critic"):
+                critic_logits = model.critic(features, action).float()
+            with part("actor"):
+                logits = model.policy(features).float()
+        with part("losses"):
+            critic_loss = L.cross_entropy(critic_logits, td_target)
+            bc = L.bc_loss(logits, action, bc_mask, self.centres)
+            with torch.no_grad(), self._autocast():
+                picks = self._sample_bins(logits.detach(), m)
+                q_logits = model.critic(features.detach(), self.centres[picks]).float()
+                q = (torch.softmax(q_logits, -1) * self.support).sum(-1)  # (B, M)
+                weights = L.improvement_weights(q, cfg.eta)
+            improvement = L.improvement_loss(self._log_prob(logits, picks), weights)
+            policy = L.policy_loss(bc, improvement, cfg.bc_weight)
+            loss = cfg.critic_weight * critic_loss + policy
+        with part("backward"):
+            self.optimizer.zero_grad(set_to_none=True)
+            loss.backward()  # type: ignore[no-untyped-call]
+        with part("optimiser"):
+            grad_norm = torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
+            self.optimizer.step()
+            self.step += 1
+            if self.step % cfg.target_period == 0:
+                target.load_state_dict(model.state_dict())
+        with part("statistics"), torch.no_grad():
             q_data = (torch.softmax(critic_logits, -1) * self.support).sum(-1)
             entropy = -(torch.softmax(logits, -1) * torch.log_softmax(logits, -1)).sum((-1, -2))
-        stats = {
-            "loss": loss,
-            "critic_loss": critic_loss,
-            "bc_loss": bc,
-            "improvement_loss": improvement,
-            "q_data": q_data.mean(),
-            "q_sampled": q.mean(),
-            "target_return": returns.mean(),
-            "policy_entropy": entropy.mean(),
-            "bc_fraction": bc_mask.mean(),
-            "grad_norm": grad_norm,
-        }
-        return {k: float(v.detach()) for k, v in stats.items()}
+            stats = {
+                "loss": loss,
+                "critic_loss": critic_loss,
+                "bc_loss": bc,
+                "improvement_loss": improvement,
+                "q_data": q_data.mean(),
+                "q_sampled": q.mean(),
+                "target_return": returns.mean(),
+                "policy_entropy": entropy.mean(),
+                "bc_fraction": bc_mask.mean(),
+                "grad_norm": grad_norm,
+            }
+            return {k: float(v.detach()) for k, v in stats.items()}
 
     def fit(
         self, steps: int, progress: bool = False, seconds: float | None = None

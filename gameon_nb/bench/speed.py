@@ -1,0 +1,172 @@
+"""The learner's speed: FLOPs and time per update, where the time goes, time to reliable skills.
+
+    >>> report = measure_learner_speed(episodes=1000)     # `gameon bench learner-speed --json`
+    >>> report["model_flops_utilisation"], report["seconds_to_base_0_9"]
+
+In one run on one bootstrap data set (state observations):
+- `flops_per_update`: `torch.utils.flop_counter.FlopCounterMode` over one update;
+- `updates_per_s` over `timed_updates` updates after a warm-up, and the float32 matmul peak of
+  this machine at the model's own sizes (the best of the (rows, hidden) x (hidden, hidden)
+  products an update runs), so `model_flops_utilisation` = FLOPs/update x updates/s / peak;
+- `profile`: the share of an update's wall time in each part (`Learner.update`'s regions: the
+  batch sampler, tensors, target, encoders, critic, actor, losses, backward, optimiser,
+  statistics) read from `torch.profiler`; what no region holds is Python overhead;
+- `seconds_to_base_0_9`: training wall time (evaluation not counted) until the mean success
+  over the 16 base skills, evaluated every `eval_every` updates on `eval_episodes` resets each,
+  first reaches `target`; None, with the curve, if `max_minutes` run out first.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from gameon_nb.config import RunConfig, override
+from gameon_nb.data.bootstrap import bootstrap
+from gameon_nb.data.dataset import TransitionData
+from gameon_nb.learner.evaluate import evaluate_skills
+from gameon_nb.learner.trainer import PARTS, Learner
+from gameon_nb.records import Json, JsonObject
+from gameon_nb.run.dir import RunDir
+from gameon_nb.skills.skill import all_skills
+
+__all__ = ["matmul_peak", "measure_learner_speed", "update_flops", "update_profile"]
+
+DATA = ["data.policy_frames=false", "data.view_frames=false"]
+
+
+def update_flops(learner: Learner) -> int:
+    """FLOPs of one update (forward, backward and optimiser) as torch counts them."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    assert learner.sampler is not None
+    batch = learner.sampler.sample()
+    with FlopCounterMode(display=False) as counter:
+        learner.update(batch)
+    return int(counter.get_total_flops())
+
+
+def matmul_peak(rows: list[int], hidden: int, seconds: float = 1.0) -> float:
+    """The best float32 GFLOP/s of (r, hidden) x (hidden, hidden) products over `rows`."""
+    best = 0.0
+    for r in rows:
+        a, b = torch.randn(r, hidden), torch.randn(hidden, hidden)
+        for _ in range(3):
+            a @ b  # warm up
+        count, started = 0, time.perf_counter()
+        while (elapsed := time.perf_counter() - started) < seconds / len(rows):
+            a @ b
+            count += 1
+        best = max(best, 2 * r * hidden * hidden * count / elapsed / 1e9)
+    return best
+
+
+def update_profile(learner: Learner, updates: int = 50) -> dict[str, float]:
+    """Share of wall time per part of an update over `updates` updates (see the docstring)."""
+    from torch.profiler import ProfilerActivity, profile, record_function
+
+    assert learner.sampler is not None
+    sampler = learner.sampler
+    started = time.perf_counter()
+    with profile(activities=[ProfilerActivity.CPU]) as prof:
+        for _ in range(updates):
+            with record_function("gameon.sampler"):
+                batch = sampler.sample()
+            learner.update(batch)
+    wall = time.perf_counter() - started
+    regions = {e.key: e.cpu_time_total / 1e6 for e in prof.key_averages()}
+    names = ("sampler", *PARTS)
+    shares = {name: round(regions.get(f"gameon.{name}", 0.0) / wall, 4) for name in names}
+    shares["python_overhead"] = round(max(0.0, 1 - sum(shares.values())), 4)
+    return shares
+
+
+def measure_learner_speed(
+    episodes: int = 1000,
+    target: float = 0.9,
+    eval_every: int = 2000,
+    eval_episodes: int = 20,
+    max_minutes: float = 20.0,
+    timed_updates: int = 300,
+    run_dir: Path | str | None = None,
+    seed: int = 0,
+    assignments: list[str] | None = None,
+    progress: bool = False,
+) -> JsonObject:
+    """The figures of the module docstring, as one JSON report."""
+    with tempfile.TemporaryDirectory(prefix="gameon-speed-") as scratch:
+        root = Path(run_dir) if run_dir is not None else Path(scratch)
+        sets = [*DATA, f"bootstrap.episodes={episodes}", f"seed={seed}", *(assignments or [])]
+        config = override(RunConfig(), sets)
+        run = RunDir(root)
+        root.mkdir(parents=True, exist_ok=True)
+        run.save_config(config)
+        boot = bootstrap(root, config, progress=progress)
+        data = TransitionData.from_store(run.store(), [s.text for s in all_skills()])
+        cfg = config.learner
+        probe = Learner(cfg, seed)  # FLOPs and profile on a copy: the timed learner starts fresh
+        probe.set_data(data)
+        probe.fit(20)
+        flops = update_flops(probe)
+        profile = update_profile(probe)
+        rows = [cfg.batch_size, cfg.batch_size * cfg.action_samples]
+        peak = matmul_peak(rows, cfg.hidden)
+        learner = Learner(cfg, seed)
+        learner.set_data(data)
+        learner.fit(20)  # warm-up
+        started = time.perf_counter()
+        learner.fit(timed_updates)
+        rate = timed_updates / (time.perf_counter() - started)
+        base = [s.text for s in all_skills() if s.kind == "base"]
+        curve: list[Json] = []
+        trained, reached = 0.0, None
+        while reached is None and trained < 60 * max_minutes:
+            started = time.perf_counter()
+            learner.fit(eval_every)
+            trained += time.perf_counter() - started
+            results = evaluate_skills(
+                learner.policy(seed=seed), base, config.sim, episodes=eval_episodes,
+                envs=cfg.eval_envs, seed=seed, stop_on_success=cfg.eval_stop_on_success,
+            )  # fmt: skip
+            mean = float(np.mean([r["success"] for r in results.values()]))
+            curve.append({"updates": learner.step, "seconds": round(trained, 1), "mean": mean})
+            if progress:
+                print(f"learner-speed: {learner.step} updates, {trained:.0f} s: {mean:.3f}")
+            if mean >= target:
+                reached = round(trained, 1)
+    achieved = flops * rate / 1e9
+    return {
+        "question": (
+            f"how fast the default learner trains on this machine, and how long until the base "
+            f"skills reach {target} from {episodes} bootstrap episodes"
+        ),
+        "config": {
+            "seed": seed,
+            "assignments": list(assignments or []),
+            "hidden": cfg.hidden,
+            "batch_size": cfg.batch_size,
+            "action_samples": cfg.action_samples,
+            "atoms": cfg.atoms,
+            "bins": cfg.bins,
+        },
+        "device": str(learner.device),
+        "threads": torch.get_num_threads(),
+        "bootstrap": {"episodes": boot["episodes"], "seconds": boot["seconds"]},
+        "rows": data.rows,
+        "flops_per_update": flops,
+        "gflop_per_update": round(flops / 1e9, 3),
+        "updates_per_s": round(rate, 1),
+        "achieved_gflop_per_s": round(achieved, 1),
+        "matmul_peak_gflop_per_s": round(peak, 1),
+        "model_flops_utilisation": round(achieved / peak, 3),
+        "profile": profile,
+        "target": target,
+        "eval": {"every": eval_every, "episodes": eval_episodes, "skills": len(base)},
+        "seconds_to_base_0_9": reached,
+        "max_minutes": max_minutes,
+        "curve": curve,
+    }
