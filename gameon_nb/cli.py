@@ -29,13 +29,15 @@ import json
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 if TYPE_CHECKING:
     from gameon_nb.config import RunConfig
     from gameon_nb.records import Json, JsonObject
 
 __all__ = ["main"]
+
+T = TypeVar("T")
 
 
 def _print(report: JsonObject, as_json: bool) -> None:
@@ -403,6 +405,11 @@ def _check_env(args: argparse.Namespace) -> int:
     return 0 if report["pass"] else 1
 
 
+def _given(value: T | None, default: T) -> T:
+    """An option's value, or this command's default for it when it was not given."""
+    return default if value is None else value
+
+
 def _bench(args: argparse.Namespace) -> int:
     def sim() -> JsonObject:
         from gameon_nb.bench.sim import measure_sim
@@ -415,7 +422,7 @@ def _bench(args: argparse.Namespace) -> int:
         try:
             return measure_learner(
                 args.skill, budget_updates=args.budget_updates, budget_seconds=args.budget_seconds,
-                episodes=args.episodes, run_dir=args.run_dir, seed=args.seed,
+                episodes=_given(args.episodes, 50), run_dir=args.run_dir, seed=args.seed,
                 data_episodes=args.data_episodes or 400, threads=args.threads,
                 venv=args.d3rlpy_venv, progress=not args.json,
             )  # fmt: skip
@@ -433,7 +440,8 @@ def _bench(args: argparse.Namespace) -> int:
         try:
             return measure_readouts(
                 args.run_dir, skills=args.readout_skill or DEFAULT_SKILLS,
-                modes=args.modes.split(",") if args.modes else READOUTS, episodes=args.episodes,
+                modes=args.modes.split(",") if args.modes else READOUTS,
+                episodes=_given(args.episodes, 50),
                 checkpoint=args.checkpoint, progress=not args.json,
             )  # fmt: skip
         except (FileNotFoundError, ValueError) as error:
@@ -444,7 +452,8 @@ def _bench(args: argparse.Namespace) -> int:
         from gameon_nb.bench.learning import measure_learning
 
         return measure_learning(
-            minutes=args.minutes, episodes=args.data_episodes or 1000, eval_episodes=args.episodes,
+            minutes=_given(args.minutes, 15.0), episodes=args.data_episodes or 1000,
+            eval_episodes=_given(args.episodes, 50),
             run_dir=args.run_dir, seed=args.seed, assignments=args.set, progress=not args.json,
         )  # fmt: skip
 
@@ -467,8 +476,8 @@ def _bench(args: argparse.Namespace) -> int:
 
         return measure_learner_speed(
             episodes=args.data_episodes or 1000, eval_every=args.eval_every,
-            eval_episodes=args.episodes if args.episodes != 50 else 20,
-            max_minutes=args.minutes if args.minutes != 15.0 else 20.0, run_dir=args.run_dir,
+            eval_episodes=_given(args.episodes, 20), max_minutes=_given(args.minutes, 20.0),
+            run_dir=args.run_dir,
             seed=args.seed, assignments=args.set, progress=not args.json,
         )  # fmt: skip
 
@@ -528,16 +537,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--seeds", default="0,1,2", help="demo: comma-separated seeds")
     p.add_argument(
-        "--minutes", type=float, default=15.0,
-        help="learning: training wall time; learner-speed: the most training time (default 20)",
+        "--minutes", type=float,
+        help="learning: training wall time (default 15); learner-speed: the most training time "
+        "(default 20)",
     )  # fmt: skip
     p.add_argument("--seconds", type=float, default=6.0, help="sim: time per side of each part")
     p.add_argument("--skill", default="lift the red block", help="learner: the skill to learn")
     p.add_argument("--budget-updates", type=int, default=2000, help="learner: updates per side")
     p.add_argument("--budget-seconds", type=float, default=120.0, help="learner: training seconds")
     p.add_argument(
-        "--episodes", type=int, default=50,
-        help="learner, readouts: eval episodes; learner-speed: per base skill (default 20)",
+        "--episodes", type=int,
+        help="learner, readouts, learning: eval episodes (default 50); learner-speed: per base "
+        "skill (default 20)",
     )  # fmt: skip
     p.add_argument(
         "--run-dir", type=Path,

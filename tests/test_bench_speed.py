@@ -67,3 +67,19 @@ def test_the_report_stops_at_the_target(tmp_path: Path) -> None:
         flops * rate / 1e9 / peak,
         rel=0.02,  # type: ignore[operator]
     )
+
+
+@pytest.mark.parametrize(
+    ("given", "episodes", "minutes"),
+    [([], 20, 20.0), (["--episodes", "50", "--minutes", "15"], 50, 15.0)],
+)
+def test_the_cli_passes_what_is_given_and_its_own_defaults_otherwise(
+    monkeypatch: pytest.MonkeyPatch, given: list[str], episodes: int, minutes: float
+) -> None:
+    from gameon_nb import cli
+    from gameon_nb.bench import speed
+
+    seen: dict[str, object] = {}
+    monkeypatch.setattr(speed, "measure_learner_speed", lambda **kw: seen.update(kw) or {})
+    assert cli.main(["bench", "learner-speed", "--json", *given]) == 0
+    assert (seen["eval_episodes"], seen["max_minutes"]) == (episodes, minutes)
