@@ -18,25 +18,17 @@ In one run on one bootstrap data set (state observations):
 
 from __future__ import annotations
 
-import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from gameon_nb.config import RunConfig, override
-from gameon_nb.data.bootstrap import bootstrap
-from gameon_nb.data.dataset import TransitionData
-from gameon_nb.learner.evaluate import evaluate_skills
+from gameon_nb.bench.learning import BASE, base_success, bootstrap_data
 from gameon_nb.learner.trainer import PARTS, Learner
 from gameon_nb.records import Json, JsonObject
-from gameon_nb.run.dir import RunDir
-from gameon_nb.skills.skill import all_skills
 
 __all__ = ["matmul_peak", "measure_learner_speed", "update_flops", "update_profile"]
-
-DATA = ["data.policy_frames=false", "data.view_frames=false"]
 
 
 def update_flops(learner: Learner) -> int:
@@ -98,15 +90,8 @@ def measure_learner_speed(
     progress: bool = False,
 ) -> JsonObject:
     """The figures of the module docstring, as one JSON report."""
-    with tempfile.TemporaryDirectory(prefix="gameon-speed-") as scratch:
-        root = Path(run_dir) if run_dir is not None else Path(scratch)
-        sets = [*DATA, f"bootstrap.episodes={episodes}", f"seed={seed}", *(assignments or [])]
-        config = override(RunConfig(), sets)
-        run = RunDir(root)
-        root.mkdir(parents=True, exist_ok=True)
-        run.save_config(config)
-        boot = bootstrap(root, config, progress=progress)
-        data = TransitionData.from_store(run.store(), [s.text for s in all_skills()])
+    prepared = bootstrap_data(episodes, seed, assignments, run_dir, progress, "gameon-speed-")
+    with prepared as (_, config, boot, data):
         cfg = config.learner
         probe = Learner(cfg, seed)  # FLOPs and profile on a copy: the timed learner starts fresh
         probe.set_data(data)
@@ -122,17 +107,13 @@ def measure_learner_speed(
         warm = time.perf_counter()
         learner.fit(timed_updates)
         rate = timed_updates / (time.perf_counter() - warm)
-        base = [s.text for s in all_skills() if s.kind == "base"]
         curve: list[Json] = []
         trained, reached = time.perf_counter() - started, None  # every update counts
         while reached is None and trained < 60 * max_minutes:
             started = time.perf_counter()
             learner.fit(eval_every)
             trained += time.perf_counter() - started
-            results = evaluate_skills(
-                learner.policy(seed=seed), base, config.sim, episodes=eval_episodes,
-                envs=cfg.eval_envs, seed=seed, stop_on_success=cfg.eval_stop_on_success,
-            )  # fmt: skip
+            results = base_success(learner, config, eval_episodes, seed)
             mean = round(float(np.mean([r["success"] for r in results.values()])), 6)  # 0.9 is 0.9
             curve.append({"updates": learner.step, "seconds": round(trained, 1), "mean": mean})
             if progress:
@@ -166,7 +147,7 @@ def measure_learner_speed(
         "model_flops_utilisation": round(achieved / peak, 3),
         "profile": profile,
         "target": target,
-        "eval": {"every": eval_every, "episodes": eval_episodes, "skills": len(base)},
+        "eval": {"every": eval_every, "episodes": eval_episodes, "skills": len(BASE)},
         "seconds_to_base_0_9": reached,
         "max_minutes": max_minutes,
         "curve": curve,
