@@ -31,7 +31,12 @@ from gameon_nb.run.state import RoundRow
 from gameon_nb.widgets import curves_html, judgement_html, library_html, rollout_html
 from gameon_nb.widgets.rollout import judged_frames
 from gameon_nb.widgets.svg import line_chart_svg, svg_img
-from gameon_nb.widgets.verdicts import episode_verdicts, executions_judged, judgement_of
+from gameon_nb.widgets.verdicts import (
+    episode_verdicts,
+    executions_judged,
+    judgement_of,
+    telling_verdict,
+)
 
 __all__ = [
     "disagreements_html",
@@ -265,8 +270,7 @@ def report_html(run_dir: Path | str, video_speed: float = 1.0) -> str:
             f"({share}); {fallbacks} fallback verdicts of the scripted judge (which reads the "
             "ground truth) are not counted.</p>"
         )
-        latest = judged[-1].verdicts  # as the stepper's judge stage: a disagreement first
-        example = next((v for v in latest if v["verdict"] != v["truth"]), latest[0])
+        example = telling_verdict(judged[-1].verdicts)  # as the stepper's judge stage shows
         episode = store.load(int(example["episode"]))
         segment = None if example["segment"] is None else int(example["segment"])
         if view in episode.frames:

@@ -47,7 +47,13 @@ from gameon_nb.widgets.rollout import (
     prepare_rollout,
     rollout_markup,
 )
-from gameon_nb.widgets.verdicts import Judgement, agreement, episode_verdicts, judgement_of
+from gameon_nb.widgets.verdicts import (
+    Judgement,
+    agreement,
+    episode_verdicts,
+    judgement_of,
+    telling_verdict,
+)
 
 __all__ = [
     "RENDERERS",
@@ -482,7 +488,7 @@ def _judge(ctx: Context, record: StageRecord) -> list[StagePart]:
             )
         )
     ]
-    shown = next((v for v in e.verdicts if v["verdict"] != v["truth"]), e.verdicts[0])
+    shown = telling_verdict(e.verdicts)
     store = ctx.run.store()
     if int(shown["episode"]) in store.ids():
         episode = store.load(int(shown["episode"]))

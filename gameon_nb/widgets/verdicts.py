@@ -12,7 +12,7 @@ in the run's event log; `episode_verdicts` gives one episode's, per skill segmen
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sized
+from collections.abc import Iterable, Mapping, Sequence, Sized
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
@@ -29,6 +29,7 @@ __all__ = [
     "executions_judged",
     "fallback_text",
     "judgement_of",
+    "telling_verdict",
 ]
 
 Agreement = Literal["agree", "disagree", "unjudged", "no ground truth"]
@@ -115,6 +116,12 @@ def judgement_of(judged: JudgedExecution) -> Judgement:
         str(judged.get("backend") or ""),
         fallback_text(judged.get("fallback")),
     )
+
+
+def telling_verdict(verdicts: Sequence[JudgedExecution]) -> JudgedExecution:
+    """The one of a judge stage's verdicts worth showing: the first that disagrees with the
+    ground truth, else the first."""
+    return next((v for v in verdicts if v["verdict"] != v["truth"]), verdicts[0])
 
 
 def executions_judged(events: Iterable[Event]) -> dict[tuple[int, int | None], JudgedExecution]:
