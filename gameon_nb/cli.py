@@ -6,6 +6,7 @@
     $ gameon bench learning --minutes 15 --json         # bootstrap, train, every base skill
     $ gameon bench demo --run-dir runs/seeds --json     # the demo on seeds 0, 1, 2
     $ gameon bench learner-speed --json                 # FLOPs, MFU, profile, time to 0.9
+    $ gameon bench collect --json                       # episodes/s in-process and on Ray
     $ gameon snapshot --out scene.png  # a picture of a seeded scene
     $ gameon bootstrap --run-dir runs/a --episodes 200   # the starting data set
     $ gameon retrieve "pick up the red cube" --json      # free text -> library skill
@@ -15,6 +16,8 @@
     $ gameon demo --run-dir runs/demo                    # bootstrap, loop, report: the main job
     $ gameon status --run-dir runs/a --json
     $ gameon compare --run-dir runs/cmp --curricula experimenter,random,target --seeds 0,1
+    $ gameon sweep --run-dir runs/bc --grid learner.bc_weight=0.2,0.5 --grid seed=0,1 --executor ray
+    $ gameon batch notebooks/03_full_loop.ipynb --run-dir runs/nb --grid rounds=4,8
     $ gameon export --run-dir runs/a --format minari --json   # a Minari dataset of the episodes
     $ gameon import gameon/a-v0 --run-dir runs/b        # and back: a store a run bootstraps from
     $ gameon tensorboard --run-dir runs/a               # tb/ rewritten from the event log
@@ -349,44 +352,100 @@ def _tensorboard(args: argparse.Namespace) -> int:
 
 
 def _compare(args: argparse.Namespace) -> int:
-    from gameon_nb.loop.compare import compare_curricula
-    from gameon_nb.widgets.evaluation import write_comparison_page
+    from gameon_nb.grid import GridError, parse_grid
 
     curricula = [c.strip() for c in args.curricula.split(",") if c.strip()]
     seeds = [int(s) for s in args.seeds.split(",") if s.strip()]
-    vary: dict[str, list[str]] = {}
-    for item in args.vary:
-        field, sep, values = item.partition("=")
-        if not sep or not values:
-            print(
-                f"gameon compare: --vary takes section.field=v1,v2, got {item!r}", file=sys.stderr
-            )
-            return 2
-        vary[field.strip()] = [v.strip() for v in values.split(",") if v.strip()]
-    table = compare_curricula(
-        args.run_dir, curricula, seeds, _loop_sets(args), progress=not args.json, vary=vary
-    )
+    try:
+        vary = parse_grid(args.vary, "--vary")
+    except GridError as error:
+        print(f"gameon compare: {error}", file=sys.stderr)
+        return 2
+    return _comparison(args, curricula, seeds, _loop_sets(args), vary)
+
+
+def _sweep(args: argparse.Namespace) -> int:
+    from gameon_nb.config import RunConfig, override
+    from gameon_nb.grid import GridError, parse_grid
+
+    try:
+        grid = parse_grid(args.grid)
+    except GridError as error:
+        print(f"gameon sweep: {error}", file=sys.stderr)
+        return 2
+    sets = _loop_sets(args)
+    config = override(RunConfig(), sets)  # validated before any run starts
+    for field, values in grid.items():
+        for value in values:
+            override(config, [f"{field}={value}"])
+    seeds = [int(s) for s in grid.pop("seed", [str(config.seed)])]
+    return _comparison(args, [config.loop.curriculum], seeds, sets, grid)
+
+
+def _comparison(
+    args: argparse.Namespace,
+    curricula: list[str],
+    seeds: list[int],
+    sets: list[str],
+    vary: dict[str, list[str]],
+) -> int:
+    """compare and sweep: run the table, write its page, print it; 1 if a run failed."""
+    from gameon_nb.executors import ExecutorError
+    from gameon_nb.loop.compare import compare_curricula
+    from gameon_nb.run.dir import CompareDir
+    from gameon_nb.widgets.evaluation import write_comparison_page
+
+    try:
+        table = compare_curricula(
+            args.run_dir, curricula, seeds, sets, progress=not args.json, vary=vary,
+            executor=args.executor, address=args.ray_address,
+        )  # fmt: skip
+    except ExecutorError as error:
+        print(f"gameon {args.command}: {error}", file=sys.stderr)
+        return 2
     write_comparison_page(args.run_dir, table)
     if args.json:
         print(json.dumps(table, indent=2))
     else:
-        from gameon_nb.run.dir import CompareDir
-
         print(CompareDir(args.run_dir).table("md").read_text())
-    return 0
+    for failure in table["failed"]:
+        print(f"gameon {args.command}: {failure['run']} failed: {failure['error']} "
+              f"(the command again retries it and reuses the rest)", file=sys.stderr)  # fmt: skip
+    return 1 if table["failed"] else 0
 
 
 def _batch(args: argparse.Namespace) -> int:
     from gameon_nb.batch import CellFailedError, NotebookError, ParameterError, run_batch
+    from gameon_nb.executors import ExecutorError
+    from gameon_nb.grid import GridError, parse_grid
     from gameon_nb.records import to_json
 
     given = [(name, value) for name, value in args.parameter]
     try:
+        if args.grid:
+            from gameon_nb.batch_sweep import run_batch_sweep
+
+            sweep = run_batch_sweep(
+                args.notebook, args.run_dir, given, parse_grid(args.grid), kernel=args.kernel,
+                progress=not args.json, cell_timeout=args.cell_timeout, check_only=args.check,
+                executor=args.executor, address=args.ray_address,
+            )  # fmt: skip
+            if args.json:
+                print(json.dumps(to_json(sweep), indent=2))
+            for point in [] if args.json else sweep["points"]:
+                took = "" if point["seconds"] is None else f" in {point['seconds']:.0f} s"
+                print(f"{point['name']}: {point['status']}{took}")
+            if sweep["index"] and not args.json:
+                print(f"index: {sweep['index']}")
+            failed = [p for p in sweep["points"] if p["status"] == "failed"]
+            for point in failed:
+                print(f"gameon batch: {point['name']} failed: {point['error']}", file=sys.stderr)
+            return 1 if failed else 0
         record = run_batch(
             args.notebook, args.run_dir, given, kernel=args.kernel, progress=not args.json,
             cell_timeout=args.cell_timeout, check_only=args.check,
         )  # fmt: skip
-    except (ParameterError, NotebookError) as error:
+    except (ParameterError, NotebookError, GridError, ExecutorError) as error:
         print(f"gameon batch: {error}", file=sys.stderr)
         return 2
     except CellFailedError as error:
@@ -481,7 +540,13 @@ def _bench(args: argparse.Namespace) -> int:
             seed=args.seed, assignments=args.set, progress=not args.json,
         )  # fmt: skip
 
+    def collect() -> JsonObject:
+        from gameon_nb.bench.collect import measure_collect
+
+        return measure_collect(episodes=_given(args.episodes, 64), progress=not args.json)
+
     benches: dict[str, Callable[[], JsonObject]] = {
+        "collect": collect,
         "learner-speed": speed,
         "sim": sim,
         "learner": learner,
@@ -504,6 +569,17 @@ def _snapshot(args: argparse.Namespace) -> int:
     env.close()
     print(args.out)
     return 0
+
+
+def _add_executor(parser: argparse.ArgumentParser, what: str) -> None:
+    parser.add_argument(
+        "--executor", choices=["local", "ray"], default="local",
+        help=f"local: {what} one after another here; ray: each {what[:-1]} a Ray task, in parallel",
+    )  # fmt: skip
+    parser.add_argument(
+        "--ray-address", metavar="ADDRESS",
+        help="a running Ray cluster (default: RAY_ADDRESS, else a local Ray for this command)",
+    )  # fmt: skip
 
 
 def _add_set(parser: argparse.ArgumentParser) -> None:
@@ -529,7 +605,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("bench", help="side-by-side performance measurements")
     p.add_argument(
         "what",
-        choices=["sim", "learner", "learner-speed", "readouts", "learning", "demo"],
+        choices=["sim", "learner", "learner-speed", "readouts", "learning", "demo", "collect"],
         help="what to measure",
     )
     p.add_argument(
@@ -548,7 +624,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--episodes", type=int,
         help="learner, readouts, learning: eval episodes (default 50); learner-speed: per base "
-        "skill (default 20)",
+        "skill (default 20); collect: episodes per side (default 64)",
     )  # fmt: skip
     p.add_argument(
         "--run-dir", type=Path,
@@ -655,8 +731,20 @@ def build_parser() -> argparse.ArgumentParser:
         "--vary", action="append", default=[], metavar="SECTION.FIELD=V1,V2",
         help="also cross the curricula with these values, e.g. loop.outcome_source=truth,judge",
     )  # fmt: skip
+    _add_executor(p, "runs")
     loop_options(p)
     p.set_defaults(run=_compare)
+
+    p = sub.add_parser("sweep", help="one run per point of a grid of settings, and their table")
+    p.add_argument("--run-dir", type=Path, required=True, help="one sub-directory per run")
+    p.add_argument(
+        "--grid", action="append", required=True, metavar="SECTION.FIELD=V1,V2",
+        help="values of a config field (repeatable; the runs are every combination), e.g. "
+        "learner.bc_weight=0.2,0.5 or seed=0,1,2",
+    )  # fmt: skip
+    _add_executor(p, "runs")
+    loop_options(p)
+    p.set_defaults(run=_sweep)
 
     p = sub.add_parser("export", help="the run's episodes as a Minari dataset")
     p.add_argument("--run-dir", type=Path, required=True)
@@ -695,6 +783,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--kernel", default="python3", help="Jupyter kernel (default python3)")
     p.add_argument("--cell-timeout", type=float, help="seconds a cell may run (default: no limit)")
     p.add_argument("--check", action="store_true", help="validate the parameters, run nothing")
+    p.add_argument(
+        "--grid", action="append", default=[], metavar="NAME=V1,V2",
+        help="run once per combination of these parameter values (repeatable), each in its own "
+        "sub-directory of --run-dir, with an index.html of them all",
+    )  # fmt: skip
+    _add_executor(p, "notebooks")
     p.add_argument("--json", action="store_true", help="print the record as JSON")
     p.set_defaults(run=_batch)
 

@@ -20,4 +20,4 @@ fi
 [ -x .venv/bin/python ] || "${PYTHON:-python3}" -m venv .venv
 export PIP_DISABLE_PIP_VERSION_CHECK=1
 .venv/bin/python -c 'import torch' 2>/dev/null || .venv/bin/pip install -q 'torch==2.13.0'
-.venv/bin/pip install -q -e '.[dev,gemini,openai,browser,minari,tensorboard]'
+.venv/bin/pip install -q -e '.[dev,gemini,openai,browser,minari,tensorboard,ray]'

@@ -18,13 +18,16 @@ Written as compare.json, .csv and .md; `gameon compare` adds compare.html (the t
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import hashlib
 import json
 import math
 import shutil
 from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypedDict
+from typing import Any, Required, TypedDict
 
 import numpy as np
 import pandas as pd
@@ -32,6 +35,7 @@ import pandas as pd
 from gameon_nb.atomic import atomic_write_text
 from gameon_nb.config import RunConfig
 from gameon_nb.data.bootstrap import COMPOSITES
+from gameon_nb.executors import Executor, ray_session, run_all
 from gameon_nb.learner.evaluate import evaluate_skills
 from gameon_nb.loop.experiment import Experiment, round_or_none
 from gameon_nb.records import Json, to_json
@@ -45,6 +49,7 @@ __all__ = [
     "Arm",
     "Comparison",
     "Diversity",
+    "Failure",
     "Row",
     "arms",
     "compare_curricula",
@@ -57,12 +62,22 @@ Row = dict[str, Json]
 """A row of the table: open-shaped, with a "success/<skill>" column per evaluated skill."""
 
 
+class Failure(TypedDict, total=False):
+    """A run that did not finish: its name, the error's last line, and the full trace."""
+
+    run: Required[str]
+    error: Required[str]
+    trace: str
+
+
 class Comparison(TypedDict):
-    """compare.json: one row per run, the columns in order, one summary entry per arm."""
+    """compare.json: one row per finished run, the columns in order, one summary entry per
+    arm, and the runs that failed (by name, with their error)."""
 
     rows: list[Row]
     columns: list[str]
     summary: list[Row]
+    failed: list[Failure]
 
 
 class Diversity(TypedDict):
@@ -170,70 +185,179 @@ def compare_curricula(
     assignments: list[str] | None = None,
     progress: bool = False,
     vary: dict[str, list[str]] | None = None,
+    executor: Executor = "local",
+    address: str | None = None,
 ) -> Comparison:
     """Run every (curriculum, variant, seed) with the same overrides; see the module docstring.
 
     `vary` crosses the curricula with values of other fields, e.g. {"loop.outcome_source":
     ["truth", "judge"]} runs each curriculum on the oracle's word and on the judge's.
+    `executor="ray"` runs the setups, then the runs, as Ray tasks (`gameon_nb.executors`);
+    the table is the same either way. A run that fails is listed in "failed" by name and the
+    others finish; called again, the comparison resumes what did not finish and reuses the rows
+    of what did (compare-row.json in each run).
     """
     root = Path(root)
-    with RunLock(root):  # one comparison writes this directory at a time
-        table = _compare(root, curricula, seeds, assignments or [], progress, vary)
-    return table
+    plans = _plans(root, curricula, seeds, assignments or [], vary)
+    session = ray_session(address) if executor == "ray" else contextlib.nullcontext()
+    with RunLock(root), session:  # one comparison writes this directory at a time
+        return _compare(root, plans, progress, executor, address)
 
 
-def _compare(
+@dataclass(frozen=True)
+class RunPlan:
+    """One run of a comparison: where it goes, the setup it starts from, its overrides."""
+
+    arm: Arm
+    seed: int
+    root: Path
+    setup: Path
+    sets: tuple[str, ...]
+    progress: bool = False
+
+
+def _plans(
     root: Path,
     curricula: list[str],
     seeds: list[int],
     assignments: list[str],
-    progress: bool,
     vary: dict[str, list[str]] | None,
-) -> Comparison:
-    rows: list[Row] = []
+) -> list[RunPlan]:
+    runs = CompareDir(root)
+    out = []
     for arm in arms(curricula, vary):
         for seed in seeds:
-            runs = CompareDir(root)
-            run = runs.run(f"{arm['dir']}-seed{seed}")
             shared = f"setup-seed{seed}" + ("" if arm["shares_setup"] else f"-{arm['dir']}")
-            setup = runs.run(shared).root
-            if run.state_path.exists():
-                exp = Experiment.resume(run.root, progress=progress)
-            else:
-                sets = [*assignments, *arm["sets"]]
-                sets += [f"loop.curriculum={arm['curriculum']}", f"seed={seed}"]
-                config = run.load_config(sets)
-                if not run.root.exists() and _same_setup(setup, config):
-                    _copy_run(setup, run.root)
-                exp = Experiment(run.root, config, progress=progress)
-            try:
-                if exp.next_stage == "setup":
-                    exp.step()
-                    if not setup.exists():
-                        _copy_run(run.root, setup)
-                exp.run()
-                targets = list(exp.config.loop.targets)
-                skills = [*targets, *(s.text for s in COMPOSITES if s.text not in targets)]
-                final = final_evaluation(exp, skills)
-            finally:
-                exp.close()
-            row: Row = {"arm": arm["name"], "run": run.root.name}
-            row |= _row(exp, arm["curriculum"], seed, final)
-            row |= {"variant": arm["variant"] or None} | to_json(diversity(run))
-            rows.append(row)
+            sets = [*assignments, *arm["sets"], f"loop.curriculum={arm['curriculum']}"]
+            out.append(
+                RunPlan(
+                    arm, seed, runs.run(f"{arm['dir']}-seed{seed}").root, runs.run(shared).root,
+                    (*sets, f"seed={seed}"),
+                )
+            )  # fmt: skip
+    return out
+
+
+def _compare(
+    root: Path, plans: list[RunPlan], progress: bool, executor: Executor, address: str | None
+) -> Comparison:
+    local = executor == "local"
+    plans = [dataclasses.replace(p, progress=progress and local) for p in plans]
+    waiting = [p for p in plans if not RunDir(p.root).state_path.exists()]
+    first: dict[Path, RunPlan] = {}
+    for plan in waiting:  # a setup is made with the config of the first run that waits for it
+        first.setdefault(plan.setup, plan)
+    setups = [p for p in first.values() if not _set_up(RunDir(p.setup))]
+    names = [p.setup.name for p in setups]
+    made = run_all(_setup, setups, names, executor, address, progress, desc="setups")
+    broken = {p.setup: o.error for p, o in zip(setups, made, strict=True) if not o.ok}
+    todo = [p for p in plans if p.setup not in broken or RunDir(p.root).state_path.exists()]
+    outcomes = run_all(
+        _run, todo, [p.root.name for p in todo], executor, address, progress, desc="runs"
+    )  # fmt: skip
+    found = {p.root: o for p, o in zip(todo, outcomes, strict=True)}
+    rows: list[Row] = []
+    failed: list[Failure] = []
+    for plan in plans:
+        outcome = found.get(plan.root)
+        if outcome is None:
+            failed.append(
+                Failure(run=plan.root.name, error=f"its setup failed: {broken[plan.setup]}")
+            )
+        elif outcome.value is None:
+            failed.append(
+                Failure(run=plan.root.name, error=outcome.error or "", trace=outcome.trace or "")
+            )
+        else:
+            rows.append(outcome.value)
+    return _write_tables(root, rows, failed)
+
+
+def _set_up(run: RunDir) -> bool:
+    return run.state_path.exists() and run.load_state().next != "setup"
+
+
+def _setup(plan: RunPlan) -> None:
+    """Set up `plan.setup` once for the runs that share it; each run starts from a copy."""
+    setup = RunDir(plan.setup)
+    if setup.state_path.exists():
+        exp = Experiment.resume(setup.root, progress=plan.progress)
+    else:
+        exp = Experiment(setup.root, setup.load_config(list(plan.sets)), progress=plan.progress)
+    try:
+        while exp.next_stage == "setup":
+            exp.step()
+    finally:
+        exp.close()
+
+
+def _run(plan: RunPlan) -> Row:
+    """One run to its end and its row; nothing recomputed if its row is of its current state."""
+    run = RunDir(plan.root)
+    if (cached := _cached_row(run)) is not None:
+        return cached
+    if run.state_path.exists():
+        exp = Experiment.resume(run.root, progress=plan.progress)
+    else:
+        config = run.load_config(list(plan.sets))
+        if not run.root.exists() and _same_setup(plan.setup, config):
+            _copy_run(plan.setup, run.root)
+        exp = Experiment(run.root, config, progress=plan.progress)
+    try:
+        exp.run()
+        targets = list(exp.config.loop.targets)
+        skills = [*targets, *(s.text for s in COMPOSITES if s.text not in targets)]
+        final = final_evaluation(exp, skills)
+    finally:
+        exp.close()
+    row: Row = {"arm": plan.arm["name"], "run": run.root.name}
+    row |= _row(exp, plan.arm["curriculum"], plan.seed, final)
+    row |= {"variant": plan.arm["variant"] or None} | to_json(diversity(run))
+    cache = CachedRow(state_sha256=_digest(run.state_path), row=row)
+    atomic_write_text(run.compare_row, json.dumps(cache, indent=1))
+    return row
+
+
+class CachedRow(TypedDict):
+    """compare-row.json: a run's row and a digest of the state.json it was computed from."""
+
+    state_sha256: str
+    row: Row
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _cached_row(run: RunDir) -> Row | None:
+    if not (run.compare_row.exists() and run.state_path.exists()):
+        return None
+    cached: CachedRow = json.loads(run.compare_row.read_text())
+    row: Row = cached["row"]
+    return row if cached.get("state_sha256") == _digest(run.state_path) else None
+
+
+def _write_tables(root: Path, rows: list[Row], failed: list[Failure]) -> Comparison:
+    """compare.json, .csv and .md of the finished runs' rows."""
     columns = list(dict.fromkeys(k for row in rows for k in row))
     frame = pd.DataFrame(rows, columns=columns)
     frame = frame.astype(object).where(frame.notna(), None)  # "-" in the table, null in JSON
     rows = frame.to_dict("records")  # the same rows, a None in every column a row lacks
-    table = Comparison(rows=rows, columns=list(frame.columns), summary=summarise(rows))
+    table = Comparison(
+        rows=rows, columns=list(frame.columns), summary=summarise(rows), failed=failed
+    )
     out = CompareDir(root)
     atomic_write_text(out.table("json"), json.dumps(table, indent=1))
     atomic_write_text(out.table("csv"), frame.to_csv(index=False))
-    shown = frame.assign(
-        stack_pairs=frame["stack_pairs"].map(lambda p: " ".join(p) or "-"),
-        library_size=frame["library_size"].map(lambda p: " ".join(map(str, p)) or "-"),
+    if rows:
+        frame = frame.assign(
+            stack_pairs=frame["stack_pairs"].map(lambda p: " ".join(p) or "-"),
+            library_size=frame["library_size"].map(lambda p: " ".join(map(str, p)) or "-"),
+        )
+    failures = "".join(f"\nfailed: {f['run']}: {f['error']}" for f in failed)
+    atomic_write_text(
+        out.table("md"), _markdown(frame) + "\n" + _summary_markdown(table) + failures
     )
-    atomic_write_text(out.table("md"), _markdown(shown) + "\n" + _summary_markdown(table))
     return table
 
 

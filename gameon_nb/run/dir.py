@@ -17,8 +17,8 @@ Layout: config.json (resolved), state.json (stage reached), events.jsonl, calls.
 vlm_cache/ (the experimenter's ledger: call log and answer cache), library.json, episodes/,
 checkpoints/, evaluations/, images/, report/, tb/ (TensorBoard), .lock; and where other tools
 put them, batch.json with <notebook>.ipynb and .html (`gameon batch`), judge_eval/<backend>/
-(`gameon judge-eval`), compare-final.json (`gameon compare`). Only this module joins these names
-to a run directory (a test walks the source to keep it so).
+(`gameon judge-eval`), compare-final.json and compare-row.json (`gameon compare`). Only this
+module joins these names to a run directory (a test walks the source to keep it so).
 Every file is written atomically, so a killed process leaves either the old or the new version.
 """
 
@@ -163,6 +163,30 @@ class CompareDir:
         return self.root / f"compare.{kind}"
 
 
+class SweepDir:
+    """A notebook sweep's directory (`gameon batch --grid`): one run directory per point,
+    sweep.json and index.html.
+
+    >>> sweep = SweepDir("runs/nb"); sweep.point("rounds=4"); sweep.index; sweep.record
+    """
+
+    def __init__(self, root: Path | str) -> None:
+        self.root = Path(root)
+
+    def point(self, name: str) -> RunDir:
+        return RunDir(self.root / name)
+
+    @property
+    def index(self) -> Path:
+        """index.html: every point's parameters, status and headline, linked to its notebook."""
+        return self.root / "index.html"
+
+    @property
+    def record(self) -> Path:
+        """sweep.json: what `run_batch_sweep` returns."""
+        return self.root / "sweep.json"
+
+
 class RunDir:
     """Paths and the config/state files of one run directory."""
 
@@ -224,6 +248,11 @@ class RunDir:
     def compare_final(self) -> Path:
         """compare-final.json: a comparison's final evaluation of this run."""
         return self.root / "compare-final.json"
+
+    @property
+    def compare_row(self) -> Path:
+        """compare-row.json: this run's row of a comparison, for the state it was computed at."""
+        return self.root / "compare-row.json"
 
     def file(self, relative: str) -> Path:
         """A file the run's records name relative to its root (an event's image)."""
