@@ -7,6 +7,7 @@
     $ gameon bench demo --run-dir runs/seeds --json     # the demo on seeds 0, 1, 2
     $ gameon bench learner-speed --json                 # FLOPs, MFU, profile, time to 0.9
     $ gameon bench collect --json                       # episodes/s in-process and on Ray
+    $ gameon bench scaling --run-dir runs/scaling --json   # cost against data and model size
     $ gameon snapshot --out scene.png  # a picture of a seeded scene
     $ gameon bootstrap --run-dir runs/a --episodes 200   # the starting data set
     $ gameon retrieve "pick up the red cube" --json      # free text -> library skill
@@ -41,6 +42,8 @@ if TYPE_CHECKING:
 __all__ = ["main"]
 
 T = TypeVar("T")
+
+BENCHES = ("sim", "learner", "learner-speed", "readouts", "learning", "demo", "collect", "scaling")
 
 
 def _print(report: JsonObject, as_json: bool) -> None:
@@ -540,6 +543,15 @@ def _bench(args: argparse.Namespace) -> int:
             seed=args.seed, assignments=args.set, progress=not args.json,
         )  # fmt: skip
 
+    def scaling() -> JsonObject:
+        from gameon_nb.bench.scaling import measure_scaling
+
+        return measure_scaling(
+            eval_every=args.eval_every, eval_episodes=_given(args.episodes, 20),
+            max_minutes=_given(args.minutes, 8.0), run_dir=args.run_dir, seed=args.seed,
+            out=args.run_dir, progress=not args.json,
+        )  # fmt: skip
+
     def collect() -> JsonObject:
         from gameon_nb.bench.collect import measure_collect
 
@@ -547,6 +559,7 @@ def _bench(args: argparse.Namespace) -> int:
 
     benches: dict[str, Callable[[], JsonObject]] = {
         "collect": collect,
+        "scaling": scaling,
         "learner-speed": speed,
         "sim": sim,
         "learner": learner,
@@ -605,17 +618,18 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("bench", help="side-by-side performance measurements")
     p.add_argument(
         "what",
-        choices=["sim", "learner", "learner-speed", "readouts", "learning", "demo", "collect"],
+        choices=BENCHES,
         help="what to measure",
     )
     p.add_argument(
-        "--eval-every", type=int, default=2000, help="learner-speed: updates between evaluations"
-    )
+        "--eval-every", type=int, default=2000,
+        help="learner-speed, scaling: updates between evaluations",
+    )  # fmt: skip
     p.add_argument("--seeds", default="0,1,2", help="demo: comma-separated seeds")
     p.add_argument(
         "--minutes", type=float,
         help="learning: training wall time (default 15); learner-speed: the most training time "
-        "(default 20)",
+        "(default 20); scaling: the most per point (default 8)",
     )  # fmt: skip
     p.add_argument("--seconds", type=float, default=6.0, help="sim: time per side of each part")
     p.add_argument("--skill", default="lift the red block", help="learner: the skill to learn")

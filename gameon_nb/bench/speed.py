@@ -20,15 +20,21 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import TypedDict
 
 import numpy as np
 import torch
 
 from gameon_nb.bench.learning import BASE, base_success, bootstrap_data
+from gameon_nb.config import LearnerConfig, RunConfig
+from gameon_nb.data.dataset import TransitionData
 from gameon_nb.learner.trainer import PARTS, Learner
 from gameon_nb.records import Json, JsonObject
 
-__all__ = ["matmul_peak", "measure_learner_speed", "update_flops", "update_profile"]
+__all__ = [
+    "Throughput", "matmul_peak", "measure_learner_speed", "seconds_to_target", "throughput",
+    "update_flops", "update_profile",
+]  # fmt: skip
 
 
 def update_flops(learner: Learner) -> int:
@@ -77,6 +83,65 @@ def update_profile(learner: Learner, updates: int = 50) -> dict[str, float]:
     return shares
 
 
+class Throughput(TypedDict):
+    """One model's cost on this machine: FLOPs per update, updates/s, the matmul peak at its
+    sizes and the utilisation they make."""
+
+    flops_per_update: int
+    updates_per_s: float
+    matmul_peak_gflop_per_s: float
+    model_flops_utilisation: float
+
+
+def throughput(
+    cfg: LearnerConfig, data: TransitionData, seed: int, updates: int = 300
+) -> Throughput:
+    """FLOPs of one update, and updates/s over `updates` after a warm-up, on a fresh learner."""
+    learner = Learner(cfg, seed)
+    learner.set_data(data)
+    learner.fit(20)  # warm-up
+    flops = update_flops(learner)
+    started = time.perf_counter()
+    learner.fit(updates)
+    rate = updates / (time.perf_counter() - started)
+    peak = matmul_peak([cfg.batch_size, cfg.batch_size * cfg.action_samples], cfg.hidden)
+    return Throughput(
+        flops_per_update=flops, updates_per_s=round(rate, 1),
+        matmul_peak_gflop_per_s=round(peak, 1),
+        model_flops_utilisation=round(flops * rate / 1e9 / peak, 3),
+    )  # fmt: skip
+
+
+def seconds_to_target(
+    learner: Learner,
+    config: RunConfig,
+    target: float,
+    eval_every: int,
+    eval_episodes: int,
+    max_minutes: float,
+    seed: int,
+    progress: bool = False,
+    already: float = 0.0,
+) -> tuple[float | None, list[Json]]:
+    """Train `learner` (on its data) until the base skills' mean success reaches `target`: the
+    training seconds that took (`already` counted in; evaluation not), or None when
+    `max_minutes` ran out first, and the curve of evaluations."""
+    curve: list[Json] = []
+    trained = already
+    while trained < 60 * max_minutes:
+        started = time.perf_counter()
+        learner.fit(eval_every)
+        trained += time.perf_counter() - started
+        results = base_success(learner, config, eval_episodes, seed)
+        mean = round(float(np.mean([r["success"] for r in results.values()])), 6)  # 0.9 is 0.9
+        curve.append({"updates": learner.step, "seconds": round(trained, 1), "mean": mean})
+        if progress:
+            print(f"{learner.step} updates, {trained:.0f} s: base skills {mean:.3f}")
+        if mean >= target:
+            return round(trained, 1), curve
+    return None, curve
+
+
 def measure_learner_speed(
     episodes: int = 1000,
     target: float = 0.9,
@@ -107,19 +172,10 @@ def measure_learner_speed(
         warm = time.perf_counter()
         learner.fit(timed_updates)
         rate = timed_updates / (time.perf_counter() - warm)
-        curve: list[Json] = []
-        trained, reached = time.perf_counter() - started, None  # every update counts
-        while reached is None and trained < 60 * max_minutes:
-            started = time.perf_counter()
-            learner.fit(eval_every)
-            trained += time.perf_counter() - started
-            results = base_success(learner, config, eval_episodes, seed)
-            mean = round(float(np.mean([r["success"] for r in results.values()])), 6)  # 0.9 is 0.9
-            curve.append({"updates": learner.step, "seconds": round(trained, 1), "mean": mean})
-            if progress:
-                print(f"learner-speed: {learner.step} updates, {trained:.0f} s: {mean:.3f}")
-            if mean >= target:
-                reached = round(trained, 1)
+        reached, curve = seconds_to_target(
+            learner, config, target, eval_every, eval_episodes, max_minutes, seed, progress,
+            already=time.perf_counter() - started,  # every update counts
+        )  # fmt: skip
     achieved = flops * rate / 1e9
     return {
         "question": (

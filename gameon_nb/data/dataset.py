@@ -92,14 +92,16 @@ class TransitionData:
         pixels: bool = False,
         cameras: Sequence[str] = ("front_left", "front_right"),
         progress: bool = False,
+        ids: Sequence[int] | None = None,
     ) -> TransitionData:
-        """Read every episode of `store` (with the cameras' frames if `pixels`) and relabel it."""
+        """Read every episode of `store` (or those of `ids`), with the cameras' frames if
+        `pixels`, and relabel it."""
         parsed = [Skill.from_text(t) for t in skills]
         column = {s.text: k for k, s in enumerate(parsed)}
         parts: dict[str, list[Array]] = {k: [] for k in _PARTS}
         frames: dict[str, list[Array]] = {c: [] for c in cameras} if pixels else {}
         offset = frame_offset = 0
-        ids = store.ids()
+        ids = store.ids() if ids is None else ids
         if not ids:
             raise ValueError(
                 f"the episode store {store.root} is empty: run `gameon bootstrap` first"
