@@ -479,16 +479,18 @@ def _bench(args: argparse.Namespace) -> int:
         return measure_sim(seconds=args.seconds)
 
     def learner() -> JsonObject:
-        from gameon_nb.bench.learner import BenchLearnerError, measure_learner
+        from gameon_nb.bench import learner as bench
 
         try:
-            return measure_learner(
-                args.skill, budget_updates=args.budget_updates, budget_seconds=args.budget_seconds,
+            return bench.measure_learner(
+                args.skill or bench.DEFAULT_SKILLS,
+                budget_updates=_given(args.budget_updates, bench.DEFAULT_BUDGET_UPDATES),
+                budget_seconds=_given(args.budget_seconds, bench.DEFAULT_BUDGET_SECONDS),
                 episodes=_given(args.episodes, 50), run_dir=args.run_dir, seed=args.seed,
-                data_episodes=args.data_episodes or 400, threads=args.threads,
-                venv=args.d3rlpy_venv, progress=not args.json,
+                data_episodes=args.data_episodes or bench.DEFAULT_DATA_EPISODES,
+                threads=args.threads, venv=args.d3rlpy_venv, progress=not args.json,
             )  # fmt: skip
-        except BenchLearnerError as error:
+        except bench.BenchLearnerError as error:
             print(f"gameon bench learner: {error}", file=sys.stderr)
             raise SystemExit(2) from None
 
@@ -632,9 +634,13 @@ def build_parser() -> argparse.ArgumentParser:
         "(default 20); scaling: the most per point (default 8)",
     )  # fmt: skip
     p.add_argument("--seconds", type=float, default=6.0, help="sim: time per side of each part")
-    p.add_argument("--skill", default="lift the red block", help="learner: the skill to learn")
-    p.add_argument("--budget-updates", type=int, default=2000, help="learner: updates per side")
-    p.add_argument("--budget-seconds", type=float, default=120.0, help="learner: training seconds")
+    p.add_argument(
+        "--skill", action="append",
+        help="learner: a skill to learn (repeatable; default: a reach, a grasp, a lift and a hold, "
+        "gameon_nb.bench.learner.DEFAULT_SKILLS)",
+    )  # fmt: skip
+    p.add_argument("--budget-updates", type=int, help="learner: updates per side (default 6000)")
+    p.add_argument("--budget-seconds", type=float, help="learner: training seconds (default 240)")
     p.add_argument(
         "--episodes", type=int,
         help="learner, readouts, learning: eval episodes (default 50); learner-speed: per base "
@@ -653,7 +659,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0, help="learner: seed of data, nets and resets")
     p.add_argument(
         "--data-episodes", type=int, default=None,
-        help="learner: cached set's size (400); learning, learner-speed: bootstrap episodes "
+        help="learner: cached set's size (1000); learning, learner-speed: bootstrap episodes "
         "(1000)",
     )  # fmt: skip
     p.add_argument("--threads", type=int, help="learner: torch threads of each side (default 1)")

@@ -9,10 +9,11 @@ of the .npz: it is read through `minari.load_dataset` alone, its observations fl
 
 d3rlpy 2.8.1 pins gymnasium==1.0.0, so it cannot share our environment: this script imports only
 numpy, torch and d3rlpy, never gameon_nb. The job names an .npz of flat observations (our state
-features), actions, rewards, terminals and timeouts, the networks' hidden units, the update and
-wall-time budgets, and the torch thread count. The script trains until both budgets are reached
-and saves the greedy policy (d3rlpy's `save_policy`, TorchScript) at each; the clock stops while
-a policy is saved, so the seconds are training seconds only, sampling of batches included.
+features, then a one-hot of the skill: each row once per skill), actions, rewards, terminals and
+timeouts, the networks' hidden units, the update and wall-time budgets, and the torch thread
+count. The script trains until both budgets are reached and saves the greedy policy (d3rlpy's
+`save_policy`, TorchScript) at each; the clock stops while a policy is saved, so the seconds are
+training seconds only, sampling of batches included.
 """
 
 from __future__ import annotations
