@@ -341,6 +341,9 @@ class LoopConfig(_Checked):
     """Episodes collected for the round's task (one task is proposed per round)."""
     envs: PositiveInt = 8
     """Environments stepped in lockstep during collection (one batched policy call per step)."""
+    collectors: NonNegativeInt = 0
+    """Ray actors that collect (each with `envs` lockstep envs and a copy of the policy), on the
+    cluster at RAY_ADDRESS, else a local Ray; 0: in this process, no Ray (the same episodes)."""
     exploration_noise: NonNegativeFloat = 0.1
     """Standard deviation of Gaussian noise added to the policy's actions during collection."""
     stop_on_success: bool = False

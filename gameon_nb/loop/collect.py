@@ -27,7 +27,7 @@ from gameon_nb.sim.env import StackingEnv, make_env
 from gameon_nb.skills.skill import Skill
 from gameon_nb.streams import COLLECT_NOISE, stream
 
-__all__ = ["CollectJob", "collect", "waves"]
+__all__ = ["CollectJob", "collect", "run_wave", "waves"]
 
 
 @dataclass(frozen=True)
@@ -50,7 +50,7 @@ def waves(jobs: Sequence[CollectJob], size: int) -> list[list[CollectJob]]:
     return [grouped[k] for k in sorted(grouped)]
 
 
-def _run_wave(
+def run_wave(
     policy: BatchPolicy,
     wave: list[CollectJob],
     envs: list[StackingEnv],
@@ -58,6 +58,7 @@ def _run_wave(
     round: int,
     source: str,
 ) -> list[Episode]:
+    """One wave of jobs on `envs` in lockstep, acting with `policy`: its episodes in job order."""
     loop = config.loop
     recorders, cursors, noises = [], [], []
     for job, env in zip(wave, envs, strict=False):
@@ -115,7 +116,7 @@ def collect(
     try:
         for wave in waves(jobs, config.loop.envs):
             policy = policy_for(wave[0].index // config.loop.envs)
-            for episode in _run_wave(policy, wave, envs, config, round, source):
+            for episode in run_wave(policy, wave, envs, config, round, source):
                 bar.update()
                 yield episode
     finally:

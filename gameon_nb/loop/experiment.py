@@ -22,7 +22,7 @@ import time
 import weakref
 from collections import Counter
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import mediapy
 import numpy as np
@@ -87,6 +87,9 @@ from gameon_nb.streams import (
     stream_seed,
 )
 
+if TYPE_CHECKING:
+    from gameon_nb.loop.collectors import CollectorPool
+
 __all__ = ["STAGES", "Experiment", "round_table"]
 
 STAGES = (
@@ -138,6 +141,7 @@ class Experiment:
         self._experimenter = experimenter
         self._learner: Learner | None = None
         self._scene_env: StackingEnv | None = None
+        self._collectors: CollectorPool | None = None
         self._tensorboard: TensorBoardSink | Literal[False] | None = None
         """Opened (from the past events) on the first event written; False without TensorBoard."""
         if not read_only:
@@ -283,9 +287,12 @@ class Experiment:
                 bar.update(finished() - bar.n)
 
     def close(self) -> None:
-        """Close the envs and files this run holds, and give up its lock."""
+        """Close the envs, collectors and files this run holds, and give up its lock."""
         if self._lock is not None:
             self._release()
+        if self._collectors is not None:
+            self._collectors.close()
+            self._collectors = None
         if self._tensorboard:
             self._tensorboard.close()
         self._tensorboard = None
@@ -432,6 +439,19 @@ class Experiment:
                 out[job] = i
         return out
 
+    def collectors(self) -> CollectorPool:
+        """The Ray actors that collect when `loop.collectors` > 0: made on first use, kept for
+        the life of this object (closed by `close`)."""
+        from gameon_nb.loop.collectors import CollectorPool
+
+        count = self.config.loop.collectors
+        if self._collectors is not None and self._collectors.count != count:
+            self._collectors.close()
+            self._collectors = None
+        if self._collectors is None:
+            self._collectors = CollectorPool(count)
+        return self._collectors
+
     def _collect(self) -> CollectSummary:
         jobs = self.jobs()
         done = self.round_episodes()
@@ -442,10 +462,19 @@ class Experiment:
         ]
         learner, seed = self.learner, self.config.seed
 
-        def policy_for(wave: int) -> BatchPolicy:
-            return learner.policy(seed=stream_seed(seed, self.round, wave, COLLECT_ACT))
+        def seed_for(wave: int) -> int:
+            return stream_seed(seed, self.round, wave, COLLECT_ACT)
 
-        for episode in collect(policy_for, rerun, self.config, self.round, progress=self.progress):
+        def policy_for(wave: int) -> BatchPolicy:
+            return learner.policy(seed=seed_for(wave))
+
+        if self.config.loop.collectors:
+            episodes = self.collectors().collect(
+                learner, seed_for, rerun, self.config, self.round, progress=self.progress
+            )
+        else:
+            episodes = collect(policy_for, rerun, self.config, self.round, progress=self.progress)
+        for episode in episodes:
             if episode.job not in todo:
                 continue
             self.store.append(episode)
