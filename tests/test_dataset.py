@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
+import os
+import shutil
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from gameon_nb.config import LearnerConfig
-from gameon_nb.data.dataset import BatchSampler, TransitionData, objects_from_states
+from gameon_nb.data.dataset import BatchSampler, RowCache, TransitionData, objects_from_states
 from gameon_nb.data.relabel import Relabeller
 from gameon_nb.data.store import EpisodeStore
 from gameon_nb.sim.env import make_env
@@ -146,3 +149,56 @@ def test_batches_balance_skills_and_carry_targets(small_run: Path) -> None:
     assert ((batch["return"] >= 0) & (batch["return"] <= 1)).all()
     again = BatchSampler(data, LearnerConfig(batch_size=400), np.random.default_rng(0)).sample()
     assert all(np.array_equal(batch[k], again[k]) for k in batch)
+
+
+def _same(a: TransitionData, b: TransitionData) -> None:
+    for field in dataclasses.fields(TransitionData):
+        x, y = getattr(a, field.name), getattr(b, field.name)
+        if isinstance(x, np.ndarray):
+            np.testing.assert_array_equal(x, y, err_msg=field.name)
+        else:
+            assert x == y, field.name
+
+
+def test_a_row_cache_reads_only_new_episodes_and_gives_the_same_data(
+    small_run: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    source = EpisodeStore(small_run / "episodes")
+    store = EpisodeStore(tmp_path / "episodes")
+    ids = source.ids()
+    for i in ids[:5]:
+        shutil.copy(source.path(i), store.path(i))
+    read: list[int] = []
+    load = EpisodeStore.load
+    monkeypatch.setattr(EpisodeStore, "load", lambda s, i, **k: read.append(i) or load(s, i, **k))
+    skills = SkillLibrary.initial().known()
+    cache = RowCache()
+
+    _same(
+        TransitionData.from_store(store, skills, cache=cache),
+        TransitionData.from_store(store, skills),
+    )
+    assert read == ids[:5] * 2
+    assert len(cache) == 5
+    for i in ids[5:]:  # a round stores more episodes
+        shutil.copy(source.path(i), store.path(i))
+    read.clear()
+    _same(
+        TransitionData.from_store(store, skills, cache=cache),
+        TransitionData.from_store(store, skills),
+    )
+    assert read == ids[5:] + ids  # the cached call read only the new ones
+
+    stamp = os.stat(store.path(ids[1]))  # a changed file is read again
+    os.utime(store.path(ids[1]), ns=(stamp.st_atime_ns, stamp.st_mtime_ns + 1))
+    read.clear()
+    TransitionData.from_store(store, skills, cache=cache)
+    assert read == [ids[1]]
+
+    grown = [*skills, "stack the red block on the blue block"]  # new skills relabel everything
+    read.clear()
+    _same(
+        TransitionData.from_store(store, grown, cache=cache),
+        TransitionData.from_store(store, grown),
+    )
+    assert read == ids * 2

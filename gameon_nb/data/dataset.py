@@ -24,12 +24,13 @@ import numpy as np
 import numpy.typing as npt
 
 from gameon_nb.config import LearnerConfig
+from gameon_nb.data.episode import Episode
 from gameon_nb.data.store import EpisodeStore
 from gameon_nb.progress import progress_bar
 from gameon_nb.sim.scene import SceneState
 from gameon_nb.skills.skill import Skill
 
-__all__ = ["BatchSampler", "TransitionData", "objects_from_states"]
+__all__ = ["BatchSampler", "RowCache", "TransitionData", "objects_from_states"]
 
 Array = npt.NDArray[Any]
 
@@ -93,11 +94,11 @@ class TransitionData:
         cameras: Sequence[str] = ("front_left", "front_right"),
         progress: bool = False,
         ids: Sequence[int] | None = None,
+        cache: RowCache | None = None,
     ) -> TransitionData:
         """Read every episode of `store` (or those of `ids`), with the cameras' frames if
-        `pixels`, and relabel it."""
+        `pixels`, and relabel it; a `cache` keeps each episode's rows for the next call."""
         parsed = [Skill.from_text(t) for t in skills]
-        column = {s.text: k for k, s in enumerate(parsed)}
         parts: dict[str, list[Array]] = {k: [] for k in _PARTS}
         frames: dict[str, list[Array]] = {c: [] for c in cameras} if pixels else {}
         offset = frame_offset = 0
@@ -106,48 +107,21 @@ class TransitionData:
             raise ValueError(
                 f"the episode store {store.root} is empty: run `gameon bootstrap` first"
             )
+        if cache is not None and not pixels:
+            cache.keep(parsed)
         for episode_id in progress_bar(
             ids, desc="load episodes", disable=not progress, leave=False
         ):
-            ep = store.load(episode_id, frames=pixels)
-            rows = ep.steps + 1
-            success = np.stack([s.success(ep.states) for s in parsed], axis=-1)  # (rows, S)
-            rewards = np.zeros_like(success)
-            rewards[:-1] = success[1:]
-            executed = np.full(rows, -1, dtype=np.int64)
-            executed_ok = np.zeros(rows, dtype=bool)
-            for text, (start, end), ok in zip(
-                ep.skills, ep.segments, ep.segment_success(), strict=True
-            ):
-                executed[start:end] = column.get(text, -1)
-                executed_ok[start:end] = ok
-            task = np.full(rows, -1, dtype=np.int64)
-            task_ok = np.zeros(rows, dtype=bool)
-            if ep.task_skill in column:
-                k = column[ep.task_skill]
-                came = np.flatnonzero(success[1:, k])  # action rows that make it true
-                last = int(came[0]) + 1 if len(came) else ep.steps
-                task[:last] = k
-                task_ok[:last] = len(came) > 0
-            hindsight = np.zeros_like(success)
-            for k, skill in enumerate(parsed):
-                (rises,) = np.nonzero(success[1:, k] & ~success[:-1, k])  # action row leading in
-                for t in rises:
-                    hindsight[max(0, t - skill.duration + 1) : t + 1, k] = True
-            has_action = np.ones(rows, dtype=bool)
-            has_action[-1] = False
-            parts["proprio"].append(ep.proprio)
-            parts["objects"].append(objects_from_states(ep.states))
-            parts["actions"].append(np.concatenate([ep.actions, np.zeros((1, 5), np.float32)]))
-            parts["has_action"].append(has_action)
+            kept = cache.get(store, episode_id) if cache is not None and not pixels else None
+            if kept is None:
+                ep = store.load(episode_id, frames=pixels)
+                kept = _relabel(ep, episode_id, parsed)
+                if cache is not None and not pixels:
+                    cache.put(store, episode_id, kept)
+            rows = len(kept["proprio"])
+            for name, array in kept.items():
+                parts[name].append(array)
             parts["last_row"].append(np.full(rows, offset + rows - 1, dtype=np.int64))
-            parts["rewards"].append(rewards)
-            parts["executed"].append(executed)
-            parts["executed_ok"].append(executed_ok)
-            parts["task"].append(task)
-            parts["task_ok"].append(task_ok)
-            parts["hindsight"].append(hindsight)
-            parts["episode_ids"].append(np.full(rows, episode_id, dtype=np.int64))
             if pixels:
                 missing = [c for c in cameras if c not in ep.frames]
                 if missing:
@@ -157,8 +131,8 @@ class TransitionData:
                     )
                 for camera in cameras:
                     frames[camera].append(ep.frames[camera])
-                kept = np.searchsorted(ep.frame_steps, np.arange(rows), side="right") - 1
-                parts["frame_index"].append(frame_offset + np.maximum(kept, 0))
+                shown = np.searchsorted(ep.frame_steps, np.arange(rows), side="right") - 1
+                parts["frame_index"].append(frame_offset + np.maximum(shown, 0))
                 frame_offset += len(ep.frame_steps)
             else:
                 parts["frame_index"].append(np.zeros(rows, dtype=np.int64))
@@ -208,6 +182,87 @@ class TransitionData:
             scale = np.where(acting, scale * discount, scale)
             row = np.where(acting, row + 1, row)
         return ret, row, np.where(alive, scale, 0.0).astype(np.float32)
+
+
+def _relabel(ep: Episode, episode_id: int, parsed: list[Skill]) -> dict[str, Array]:
+    """One episode's rows and their labels for the skills `parsed` (all but `last_row` and
+    `frame_index`, which depend on where the episode lands in the data)."""
+    column = {s.text: k for k, s in enumerate(parsed)}
+    rows = ep.steps + 1
+    success = np.stack([s.success(ep.states) for s in parsed], axis=-1)  # (rows, S)
+    rewards = np.zeros_like(success)
+    rewards[:-1] = success[1:]
+    executed = np.full(rows, -1, dtype=np.int64)
+    executed_ok = np.zeros(rows, dtype=bool)
+    for text, (start, end), ok in zip(ep.skills, ep.segments, ep.segment_success(), strict=True):
+        executed[start:end] = column.get(text, -1)
+        executed_ok[start:end] = ok
+    task = np.full(rows, -1, dtype=np.int64)
+    task_ok = np.zeros(rows, dtype=bool)
+    if ep.task_skill in column:
+        k = column[ep.task_skill]
+        came = np.flatnonzero(success[1:, k])  # action rows that make it true
+        last = int(came[0]) + 1 if len(came) else ep.steps
+        task[:last] = k
+        task_ok[:last] = len(came) > 0
+    hindsight = np.zeros_like(success)
+    for k, skill in enumerate(parsed):
+        (rises,) = np.nonzero(success[1:, k] & ~success[:-1, k])  # action row leading in
+        for t in rises:
+            hindsight[max(0, t - skill.duration + 1) : t + 1, k] = True
+    has_action = np.ones(rows, dtype=bool)
+    has_action[-1] = False
+    return {
+        "proprio": ep.proprio,
+        "objects": objects_from_states(ep.states),
+        "actions": np.concatenate([ep.actions, np.zeros((1, 5), np.float32)]),
+        "has_action": has_action,
+        "rewards": rewards,
+        "executed": executed,
+        "executed_ok": executed_ok,
+        "task": task,
+        "task_ok": task_ok,
+        "hindsight": hindsight,
+        "episode_ids": np.full(rows, episode_id, dtype=np.int64),
+    }
+
+
+class RowCache:
+    """Each episode's relabelled rows, kept between `TransitionData.from_store` calls, so that a
+    loop round reads and relabels only the episodes stored since the last one.
+
+        >>> cache = RowCache()
+        >>> data = TransitionData.from_store(store, skills, cache=cache)  # reads every episode
+        >>> data = TransitionData.from_store(store, skills, cache=cache)  # reads only new ones
+
+    The data are the same with or without it. An episode is read again when its file changed
+    (size or modification time) and every episode when the skills change; pixel data are never
+    cached (their frames would be held twice).
+    """
+
+    def __init__(self) -> None:
+        self._skills: list[str] = []
+        self._rows: dict[int, tuple[tuple[int, int], dict[str, Array]]] = {}
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def keep(self, parsed: list[Skill]) -> None:
+        """Drop everything unless it was relabelled for exactly these skills."""
+        if [s.text for s in parsed] != self._skills:
+            self._skills, self._rows = [s.text for s in parsed], {}
+
+    def get(self, store: EpisodeStore, episode_id: int) -> dict[str, Array] | None:
+        found = self._rows.get(episode_id)
+        return found[1] if found is not None and found[0] == _stamp(store, episode_id) else None
+
+    def put(self, store: EpisodeStore, episode_id: int, rows: dict[str, Array]) -> None:
+        self._rows[episode_id] = (_stamp(store, episode_id), rows)
+
+
+def _stamp(store: EpisodeStore, episode_id: int) -> tuple[int, int]:
+    stat = store.path(episode_id).stat()
+    return stat.st_mtime_ns, stat.st_size
 
 
 HINDSIGHT_BC = {"all", "composite", "none"}

@@ -29,7 +29,7 @@ import numpy as np
 
 from gameon_nb.config import RunConfig
 from gameon_nb.data.bootstrap import bootstrap
-from gameon_nb.data.dataset import TransitionData
+from gameon_nb.data.dataset import RowCache, TransitionData
 from gameon_nb.data.relabel import relabel_known
 from gameon_nb.data.store import EpisodeStore
 from gameon_nb.experimenter import (
@@ -142,6 +142,8 @@ class Experiment:
         self._learner: Learner | None = None
         self._scene_env: StackingEnv | None = None
         self._collectors: CollectorPool | None = None
+        self._rows = RowCache()
+        """Each stored episode's relabelled rows: a round's train stage reads only new ones."""
         self._tensorboard: TensorBoardSink | Literal[False] | None = None
         """Opened (from the past events) on the first event written; False without TensorBoard."""
         if not read_only:
@@ -588,7 +590,9 @@ class Experiment:
             self.this_round.train_target = learner.step + steps
         target = self.this_round.train_target
         self.rundir.save_state(self.state)
-        data = TransitionData.from_store(self.store, self.library.known(), learner.config.pixels)
+        data = TransitionData.from_store(
+            self.store, self.library.known(), learner.config.pixels, cache=self._rows
+        )  # fmt: skip
         relabel_known(self.library, data)  # every known skill relabelled on all data
         learner.set_data(data)
         rows: list[dict[str, float]] = []
