@@ -29,9 +29,11 @@ def _git_revision() -> str:
     return done.stdout.strip() or "unknown"
 
 
-def run_and_save(name: str, options: list[str], gameon: list[str] | None = None) -> Path:
+def run_and_save(
+    name: str, options: list[str], gameon: list[str] | None = None, tag: str = ""
+) -> Path:
     """Run `gameon bench NAME --json OPTIONS` (or `gameon GAMEON... --json OPTIONS`) with this
-    interpreter; write and return the file."""
+    interpreter; write and return the file (NAME-TAG-DATE.json when a `tag` is given)."""
     gameon = gameon or ["bench", name]
     command = [sys.executable, "-m", "gameon_nb.cli", *gameon, "--json", *options]
     # other work on a shared machine slows every side: the load is part of the record
@@ -51,7 +53,7 @@ def run_and_save(name: str, options: list[str], gameon: list[str] | None = None)
         "python": platform.python_version(),
     }
     RESULTS.mkdir(exist_ok=True)
-    path = RESULTS / f"{name}-{now:%Y-%m-%d}.json"
+    path = RESULTS / f"{name}{'-' + tag if tag else ''}-{now:%Y-%m-%d}.json"
     path.write_text(json.dumps(report, indent=2) + "\n")
     print(path)
     return path

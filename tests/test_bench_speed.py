@@ -67,6 +67,13 @@ def test_the_report_stops_at_the_target(tmp_path: Path) -> None:
         flops * rate / 1e9 / peak,
         rel=0.02,  # type: ignore[operator]
     )
+    (point,) = report["curve"]  # type: ignore[misc]
+    whole = point["updates"] / point["seconds"]  # type: ignore[index,operator]
+    assert report["training_updates_per_s"] == pytest.approx(whole, abs=0.05)
+    assert report["training_utilisation"] == pytest.approx(
+        flops * whole / 1e9 / peak,
+        rel=0.02,  # type: ignore[operator]
+    )
 
 
 @pytest.mark.parametrize(

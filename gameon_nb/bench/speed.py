@@ -8,6 +8,8 @@ In one run on one bootstrap data set (state observations):
 - `updates_per_s` over `timed_updates` updates after a warm-up, and the float32 matmul peak of
   this machine at the model's own sizes (the best of the (rows, hidden) x (hidden, hidden)
   products an update runs), so `model_flops_utilisation` = FLOPs/update x updates/s / peak;
+  `training_updates_per_s` and `training_utilisation` are the same over the whole training to
+  the target (target copies, logging and a noisy neighbour's steal time show there);
 - `profile`: the share of an update's wall time in each part (`Learner.update`'s regions: the
   batch sampler, tensors, target, encoders, critic, actor, losses, backward, optimiser,
   statistics) read from `torch.profiler`; what no region holds is Python overhead;
@@ -20,7 +22,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import TypedDict
+from typing import TypedDict, cast
 
 import numpy as np
 import torch
@@ -177,6 +179,9 @@ def measure_learner_speed(
             already=time.perf_counter() - started,  # every update counts
         )  # fmt: skip
     achieved = flops * rate / 1e9
+    # the timed window is short; over the whole training, steal and target copies show too
+    last = cast(dict[str, float], curve[-1]) if curve else None
+    whole = last["updates"] / last["seconds"] if last else rate
     return {
         "question": (
             f"how fast the default learner trains on this machine, and how long until the base "
@@ -201,6 +206,8 @@ def measure_learner_speed(
         "achieved_gflop_per_s": round(achieved, 1),
         "matmul_peak_gflop_per_s": round(peak, 1),
         "model_flops_utilisation": round(achieved / peak, 3),
+        "training_updates_per_s": round(whole, 1),
+        "training_utilisation": round(flops * whole / 1e9 / peak, 3),
         "profile": profile,
         "target": target,
         "eval": {"every": eval_every, "episodes": eval_episodes, "skills": len(BASE)},
