@@ -168,9 +168,10 @@ class LearnerConfig(_Checked):
     """'mlp' (the CPU default) or 'perceiver' (latents cross-attend input tokens; for GPUs)."""
     pixels: bool = False
     """Also encode the policy cameras' frames (needs episodes stored with policy frames)."""
-    hidden: PositiveInt = 256
-    """Width of the MLP trunk and of the heads (256 with 4 action samples reaches reliable base
-    skills as fast as 128 on a CPU and keeps its matmuls busy; benchmarks/README.md)."""
+    hidden: PositiveInt = 128
+    """Width of the MLP trunk and of the heads. 256 with 4 action samples keeps a CPU's matmuls
+    busier and learns the base skills as fast, but learned the demo's stacks worse (benchmarks/
+    README.md, the learning-speed study)."""
     layers: PositiveInt = 3
     """Layers of the MLP trunk."""
     text_dim: PositiveInt = 32
@@ -205,7 +206,7 @@ class LearnerConfig(_Checked):
     """Per-step discount (20 Hz control)."""
     n_step: PositiveInt = 5
     """Steps of reward summed in the TD target before bootstrapping."""
-    action_samples: PositiveInt = 4
+    action_samples: PositiveInt = 8
     """Actions sampled from the policy per state: for the TD expectation and the improvement."""
     bc_weight: NonNegativeFloat = 0.7
     """Policy loss = bc_weight * behaviour cloning + (1 - bc_weight) * policy improvement."""
