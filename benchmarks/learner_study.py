@@ -2,7 +2,7 @@
 benchmarks/results/learner-speed-TAG-DATE.json per setting and prints the study's table.
 
     $ .venv/bin/python benchmarks/learner_study.py --run-dir runs/speed        # every setting
-    $ .venv/bin/python benchmarks/learner_study.py --run-dir runs/speed --only lr3e-4 atoms21
+    $ .venv/bin/python benchmarks/learner_study.py --run-dir runs/speed --only lr3e-4 atoms21-bins11
     $ .venv/bin/python benchmarks/learner_study.py --table      # the table of the saved results
 
 Each setting is `gameon bench learner-speed` with some `--set`s on the same 1,000 bootstrap
@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 
 from _save import RESULTS, run_and_save
 
@@ -36,13 +35,13 @@ SETTINGS: dict[str, list[str]] = {
     "nstep1": ["learner.n_step=1"],
     "batch512": ["learner.batch_size=512"],
 }
-"""Tag -> assignments on top of the default config."""
+"""Tag -> assignments on top of `BASE`."""
 
 EVAL_EVERY = ["--eval-every", "1000", "--minutes", "5"]
 """Finer than the bench's 2,000; a setting gets 5 minutes of training (the goal is 4)."""
 
 
-def table(date: str | None = None) -> str:
+def table() -> str:
     """The markdown table of the saved results of every setting (the newest of each)."""
     lines = [
         "| setting | GFLOP/update | updates/s (timed; training) | utilisation (timed; training) "
@@ -50,7 +49,7 @@ def table(date: str | None = None) -> str:
         "|---|---|---|---|---|---|---|",
     ]
     for tag, sets in SETTINGS.items():
-        found = sorted(RESULTS.glob(f"learner-speed-{tag}-{date or '*'}.json"))
+        found = sorted(RESULTS.glob(f"learner-speed-{tag}-*.json"))
         if not found:
             continue
         report = json.loads(found[-1].read_text())
@@ -82,4 +81,3 @@ if __name__ == "__main__":
             sets = [a for s in [*BASE, *SETTINGS[tag]] for a in ("--set", s)]
             run_and_save("learner-speed", [*EVAL_EVERY, *sets, *passed], tag=tag)
     print(table())
-    sys.exit(0)

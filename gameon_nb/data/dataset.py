@@ -107,16 +107,18 @@ class TransitionData:
             raise ValueError(
                 f"the episode store {store.root} is empty: run `gameon bootstrap` first"
             )
-        if cache is not None and not pixels:
+        if pixels:
+            cache = None  # its frames would be held twice
+        elif cache is not None:
             cache.keep(parsed)
         for episode_id in progress_bar(
             ids, desc="load episodes", disable=not progress, leave=False
         ):
-            kept = cache.get(store, episode_id) if cache is not None and not pixels else None
+            kept = cache.get(store, episode_id) if cache is not None else None
             if kept is None:
                 ep = store.load(episode_id, frames=pixels)
                 kept = _relabel(ep, episode_id, parsed)
-                if cache is not None and not pixels:
+                if cache is not None:
                     cache.put(store, episode_id, kept)
             rows = len(kept["proprio"])
             for name, array in kept.items():
